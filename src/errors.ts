@@ -1,0 +1,202 @@
+/**
+ * Every failure the framework reports is one of these classes. Each has a stable
+ * `code` (for logs and for programs) and a message that says what to do next.
+ *
+ * @module
+ */
+
+/** Base class of every error raised by redis-actors. */
+export class RedisActorsError extends Error {
+  /** Stable, machine-readable identifier of the failure, e.g. `ASK_TIMEOUT`. */
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** An `ask` got no reply before its deadline. */
+export class AskTimeoutError extends RedisActorsError {
+  static readonly code = 'ASK_TIMEOUT';
+  constructor(
+    readonly to: string,
+    readonly type: string,
+    readonly timeoutMs: number,
+  ) {
+    super(
+      AskTimeoutError.code,
+      `ask "${type}" to ${to} got no reply within ${timeoutMs} ms. ` +
+        `Check that the actor is running and not overloaded (redis-actors ls), ` +
+        `or pass a larger { timeoutMs }.`,
+    );
+  }
+}
+
+/** PUBLISH reached no subscriber: nobody listens on that mailbox right now. */
+export class NoRecipientError extends RedisActorsError {
+  static readonly code = 'NO_RECIPIENT';
+  constructor(
+    readonly to: string,
+    readonly channel: string,
+  ) {
+    super(
+      NoRecipientError.code,
+      `nobody is listening on mailbox ${to} (channel "${channel}"). ` +
+        `Check the address or name (redis-actors ls) and that the actor runs in the same namespace.`,
+    );
+  }
+}
+
+/** What a remote handler threw, as it travels back to the asker. */
+export interface RemoteErrorInfo {
+  name: string;
+  message: string;
+  code?: string | undefined;
+  stack?: string | undefined;
+}
+
+/** The remote handler threw; its name, message, code and stack are kept. */
+export class RemoteError extends RedisActorsError {
+  static readonly code = 'REMOTE_ERROR';
+  /** `name` of the error thrown by the remote handler (e.g. `TypeError`). */
+  readonly remoteName: string;
+  /** `message` of the remote error. */
+  readonly remoteMessage: string;
+  /** `code` of the remote error, when it had a string `code`. */
+  readonly remoteCode: string | undefined;
+  /** Stack trace of the remote error, from the remote process. */
+  readonly remoteStack: string | undefined;
+
+  constructor(
+    readonly from: string,
+    readonly type: string,
+    info: RemoteErrorInfo,
+  ) {
+    super(
+      RemoteError.code,
+      `${from} failed handling "${type}": ${info.name}: ${info.message}` +
+        (info.code === undefined ? '' : ` [${info.code}]`) +
+        `. The error was raised by the remote handler; see remoteStack for where.`,
+    );
+    this.remoteName = info.name;
+    this.remoteMessage = info.message;
+    this.remoteCode = info.code;
+    this.remoteStack = info.stack;
+  }
+}
+
+/** Redis could not be reached, or the connection was lost while a command was in flight. */
+export class ConnectionError extends RedisActorsError {
+  static readonly code = 'CONNECTION';
+  constructor(
+    readonly url: string,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      ConnectionError.code,
+      `Redis at ${url}: ${detail}. Check that redis-server runs there ` +
+        `(redis-cli -u ${url} ping), or set REDIS_URL / the url option.`,
+      options,
+    );
+  }
+}
+
+/** A message is larger than the configured limit; nothing was sent. */
+export class MessageTooLargeError extends RedisActorsError {
+  static readonly code = 'MESSAGE_TOO_LARGE';
+  constructor(
+    readonly size: number,
+    readonly limit: number,
+  ) {
+    super(
+      MessageTooLargeError.code,
+      `message of ${size} bytes exceeds the limit of ${limit} bytes. ` +
+        `Send less per message, or raise maxMessageBytes on both sender and receiver.`,
+    );
+  }
+}
+
+/** Input that is not a valid message: wrong types, bad envelope, unsafe body. */
+export class InvalidMessageError extends RedisActorsError {
+  static readonly code = 'INVALID_MESSAGE';
+  constructor(
+    readonly reason: string,
+    message?: string,
+  ) {
+    super(
+      InvalidMessageError.code,
+      message ?? `invalid message: ${reason}. See docs/PROTOCOL.md for the envelope format.`,
+    );
+  }
+}
+
+/** The actor system is stopping or stopped; the operation was not carried out. */
+export class ShuttingDownError extends RedisActorsError {
+  static readonly code = 'SHUTTING_DOWN';
+  constructor(what = 'the actor system') {
+    super(
+      ShuttingDownError.code,
+      `${what} is shutting down; the message was not processed. ` +
+        `Retry against another instance, or start the system again.`,
+    );
+  }
+}
+
+/** The recipient's mailbox was full and its overflow policy rejected the message. */
+export class MailboxFullError extends RedisActorsError {
+  static readonly code = 'MAILBOX_FULL';
+  constructor(
+    readonly address: string,
+    readonly capacity: number,
+  ) {
+    super(
+      MailboxFullError.code,
+      `mailbox of ${address} is full (${capacity} messages waiting). ` +
+        `Slow down, add more actors, or raise mailbox.capacity.`,
+    );
+  }
+}
+
+/** The recipient has no handler for this message type. */
+export class UnknownMessageTypeError extends RedisActorsError {
+  static readonly code = 'UNKNOWN_MESSAGE_TYPE';
+  constructor(
+    readonly address: string,
+    readonly type: string,
+    readonly known: readonly string[],
+  ) {
+    super(
+      UnknownMessageTypeError.code,
+      `${address} has no handler for message type "${type}". ` +
+        `It handles: ${known.length > 0 ? known.join(', ') : '(nothing)'}.`,
+    );
+  }
+}
+
+/** No Redis could be found or started. */
+export class BrokerNotFoundError extends RedisActorsError {
+  static readonly code = 'BROKER_NOT_FOUND';
+  constructor(detail: string) {
+    super(
+      BrokerNotFoundError.code,
+      `no Redis available (${detail}). Get one of three ways: ` +
+        `set REDIS_URL=redis://host:port to use a running server; ` +
+        `or install redis-server (e.g. apt-get install redis-server) so a private one is started; ` +
+        `or start Docker so a redis:7 container can be used (needs the testcontainers package).`,
+    );
+  }
+}
+
+/** An option or argument has a value the framework cannot use. */
+export class InvalidOptionError extends RedisActorsError {
+  static readonly code = 'INVALID_OPTION';
+  constructor(
+    readonly option: string,
+    detail: string,
+  ) {
+    super(InvalidOptionError.code, `invalid ${option}: ${detail}`);
+  }
+}

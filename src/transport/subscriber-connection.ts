@@ -1,0 +1,181 @@
+/**
+ * The subscribing connection, on ioredis (whose reply parser handles pushed
+ * messages fast). We keep the list of channels ourselves and resubscribe after
+ * every reconnect, instead of ioredis's autoResubscribe, so that a refused
+ * resubscribe becomes an event we handle rather than an unhandled rejection.
+ */
+import { EventEmitter } from 'node:events';
+import { Redis, type RedisOptions } from 'ioredis';
+import { ConnectionError, ShuttingDownError } from '../errors.js';
+import type { RedisEndpoint, TlsOptions } from './redis-url.js';
+
+export type MessageHandler = (payload: Buffer, channel: string) => void;
+
+export interface SubscriberConnectionOptions {
+  endpoint: RedisEndpoint;
+  tls: TlsOptions;
+  displayUrl: string;
+  clientName: string;
+  connectTimeoutMs: number;
+  maxReconnectDelayMs: number;
+}
+
+/**
+ * Events: `ready` (connected; emitted again after each reconnect, once every
+ * channel is resubscribed), `down` (error), `resubscribe-failed` (error).
+ */
+export class SubscriberConnection extends EventEmitter {
+  private readonly redis: Redis;
+  private readonly channels = new Map<string, MessageHandler>();
+  private readonly patterns = new Map<string, MessageHandler>();
+  private connectedOnce = false;
+  private closed = false;
+  private ready = false;
+
+  constructor(private readonly options: SubscriberConnectionOptions) {
+    super();
+    this.redis = new Redis(toIoredisOptions(options));
+    this.redis.on('messageBuffer', (channel: Buffer, message: Buffer) => {
+      const name = channel.toString();
+      this.channels.get(name)?.(message, name);
+    });
+    this.redis.on('pmessageBuffer', (pattern: string, channel: Buffer, message: Buffer) => {
+      this.patterns.get(pattern)?.(message, channel.toString());
+    });
+    // Without a listener ioredis prints every connection error; the state events say enough.
+    this.redis.on('error', () => undefined);
+    this.redis.on('close', () => {
+      if (this.ready && !this.closed) {
+        this.ready = false;
+        this.emit(
+          'down',
+          new ConnectionError(options.displayUrl, 'subscriber connection lost; reconnecting'),
+        );
+      }
+    });
+    this.redis.on('ready', () => {
+      if (!this.connectedOnce) return;
+      void this.resubscribeAll();
+    });
+  }
+
+  /** True while connected with every channel subscribed. */
+  get isReady(): boolean {
+    return this.ready;
+  }
+
+  get channelCount(): number {
+    return this.channels.size + this.patterns.size;
+  }
+
+  async connect(): Promise<void> {
+    try {
+      await this.redis.connect();
+    } catch (cause) {
+      this.closed = true;
+      this.redis.disconnect();
+      throw new ConnectionError(this.options.displayUrl, (cause as Error).message, { cause });
+    }
+    this.connectedOnce = true;
+    this.ready = true;
+  }
+
+  /** Subscribes `channel`; resolves once Redis confirmed the subscription. */
+  async subscribe(channel: string, handler: MessageHandler): Promise<void> {
+    this.assertOpen();
+    this.channels.set(channel, handler);
+    try {
+      await this.redis.subscribe(channel);
+    } catch (cause) {
+      this.channels.delete(channel);
+      throw this.commandFailure('SUBSCRIBE', cause);
+    }
+  }
+
+  /**
+   * Unsubscribes `channel`. Its handler keeps receiving until Redis confirms,
+   * so a message published just before the UNSUBSCRIBE is not lost.
+   */
+  async unsubscribe(channel: string): Promise<void> {
+    if (!this.channels.has(channel) || this.closed) return;
+    await this.redis.unsubscribe(channel).catch(() => undefined);
+    this.channels.delete(channel);
+  }
+
+  /** Subscribes a glob pattern (PSUBSCRIBE); the handler receives the matching channel. */
+  async psubscribe(pattern: string, handler: MessageHandler): Promise<void> {
+    this.assertOpen();
+    this.patterns.set(pattern, handler);
+    try {
+      await this.redis.psubscribe(pattern);
+    } catch (cause) {
+      this.patterns.delete(pattern);
+      throw this.commandFailure('PSUBSCRIBE', cause);
+    }
+  }
+
+  async punsubscribe(pattern: string): Promise<void> {
+    if (!this.patterns.has(pattern) || this.closed) return;
+    await this.redis.punsubscribe(pattern).catch(() => undefined);
+    this.patterns.delete(pattern);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.ready = false;
+    this.channels.clear();
+    this.patterns.clear();
+    if (this.redis.status === 'ready') {
+      await this.redis.quit().catch(() => undefined);
+    }
+    this.redis.disconnect();
+  }
+
+  private async resubscribeAll(): Promise<void> {
+    try {
+      if (this.channels.size > 0) await this.redis.subscribe(...this.channels.keys());
+      if (this.patterns.size > 0) await this.redis.psubscribe(...this.patterns.keys());
+      this.ready = true;
+      this.emit('ready');
+    } catch (cause) {
+      if (this.closed) return;
+      this.emit('resubscribe-failed', this.commandFailure('resubscribe', cause));
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new ShuttingDownError('the subscriber connection');
+  }
+
+  private commandFailure(what: string, cause: unknown): ConnectionError {
+    return new ConnectionError(
+      this.options.displayUrl,
+      `${what} failed: ${(cause as Error).message}`,
+      { cause },
+    );
+  }
+}
+
+function toIoredisOptions(options: SubscriberConnectionOptions): RedisOptions {
+  const { endpoint } = options;
+  const common: RedisOptions = {
+    lazyConnect: true,
+    autoResubscribe: false,
+    enableReadyCheck: true,
+    maxRetriesPerRequest: null,
+    connectionName: options.clientName,
+    connectTimeout: options.connectTimeoutMs,
+    username: endpoint.username,
+    password: endpoint.password,
+    retryStrategy: (attempt: number) =>
+      Math.min(50 * 2 ** (attempt - 1), options.maxReconnectDelayMs),
+  };
+  if (endpoint.kind === 'unix') return { ...common, path: endpoint.path };
+  return {
+    ...common,
+    host: endpoint.host,
+    port: endpoint.port,
+    ...(endpoint.tls ? { tls: { servername: endpoint.host, ...options.tls } } : {}),
+  };
+}

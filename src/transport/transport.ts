@@ -1,0 +1,165 @@
+/**
+ * The transport: one publishing and one subscribing connection to Redis, shared
+ * by every actor of an actor system. Nothing above this folder sees ioredis.
+ */
+import { EventEmitter } from 'node:events';
+import { ConnectionError, InvalidOptionError } from '../errors.js';
+import type { ConnectionState, ReplyCallback } from './command-connection.js';
+import { CommandConnection } from './command-connection.js';
+import type { TlsOptions } from './redis-url.js';
+import { parseRedisUrl, redactUrl } from './redis-url.js';
+import type { CommandArgument, RespValue } from './resp.js';
+import type { MessageHandler } from './subscriber-connection.js';
+import { SubscriberConnection } from './subscriber-connection.js';
+
+export type { CommandArgument, RespValue } from './resp.js';
+export type { MessageHandler } from './subscriber-connection.js';
+
+export interface TransportOptions {
+  /** Redis URL: `redis://`, `rediss://`, `unix:///path` or an absolute socket path. */
+  url: string;
+  /** Base of the client names shown by `CLIENT LIST` (`<base>:pub`, `<base>:sub`). */
+  clientName: string;
+  /** TLS settings, used for `rediss://` URLs. */
+  tls?: TlsOptions;
+  connectTimeoutMs: number;
+  maxOfflineCommands: number;
+  maxReconnectDelayMs: number;
+}
+
+/** Callback with the number of subscribers a PUBLISH reached. */
+export type PublishCallback = (error: Error | null, receivers: number) => void;
+
+/** Connection state as seen from above the transport. */
+export interface TransportState {
+  /** The publishing connection is up. */
+  connected: boolean;
+  /** The subscribing connection is up with every channel subscribed. */
+  subscribed: boolean;
+  /** Channels and patterns subscribed. */
+  subscriptions: number;
+  /** Commands sent and not yet answered (or waiting for a connection). */
+  commandsInFlight: number;
+  /** Writes to the publishing socket so far (every command of a tick goes in one). */
+  writes: number;
+}
+
+/**
+ * Events: `down` (error) when a connection is lost, `up` when both are back,
+ * `resubscribe-failed` (error) when the mailbox could not be resubscribed.
+ */
+export class Transport extends EventEmitter {
+  readonly displayUrl: string;
+  private readonly commands: CommandConnection;
+  private readonly subscriber: SubscriberConnection;
+  private closed = false;
+
+  private constructor(options: TransportOptions) {
+    super();
+    const endpoint = parseRedisUrl(options.url);
+    this.displayUrl = redactUrl(options.url);
+    const common = {
+      endpoint,
+      tls: options.tls ?? {},
+      displayUrl: this.displayUrl,
+      connectTimeoutMs: options.connectTimeoutMs,
+      maxReconnectDelayMs: options.maxReconnectDelayMs,
+    };
+    this.commands = new CommandConnection({
+      ...common,
+      clientName: `${options.clientName}:pub`,
+      maxOfflineCommands: options.maxOfflineCommands,
+    });
+    this.subscriber = new SubscriberConnection({
+      ...common,
+      clientName: `${options.clientName}:sub`,
+    });
+    this.commands.on('down', (error: Error) => this.emit('down', error));
+    this.subscriber.on('down', (error: Error) => this.emit('down', error));
+    this.subscriber.on('resubscribe-failed', (error: Error) =>
+      this.emit('resubscribe-failed', error),
+    );
+    const emitUpWhenBoth = (): void => {
+      if (this.commands.state === 'ready' && this.subscriber.isReady) this.emit('up');
+    };
+    this.commands.on('ready', emitUpWhenBoth);
+    this.subscriber.on('ready', emitUpWhenBoth);
+  }
+
+  /** Opens both connections; rejects with {@link ConnectionError} naming the URL. */
+  static async connect(options: TransportOptions): Promise<Transport> {
+    if (!/^[\w.:/~-]+$/.test(options.clientName)) {
+      throw new InvalidOptionError(
+        'clientName',
+        `"${options.clientName}" has characters Redis refuses`,
+      );
+    }
+    const transport = new Transport(options);
+    const results = await Promise.allSettled([
+      transport.commands.connect(),
+      transport.subscriber.connect(),
+    ]);
+    const failure = results.find((result) => result.status === 'rejected');
+    if (failure !== undefined) {
+      await transport.close();
+      throw failure.reason instanceof ConnectionError
+        ? failure.reason
+        : new ConnectionError(transport.displayUrl, String(failure.reason));
+    }
+    return transport;
+  }
+
+  get state(): TransportState {
+    return {
+      connected: this.commands.state === 'ready',
+      subscribed: this.subscriber.isReady,
+      subscriptions: this.subscriber.channelCount,
+      commandsInFlight: this.commands.inFlight,
+      writes: this.commands.writes,
+    };
+  }
+
+  get publisherState(): ConnectionState {
+    return this.commands.state;
+  }
+
+  /** PUBLISH, batched with every other command of this event-loop turn. */
+  publish(channel: string, payload: string | Buffer, callback: PublishCallback): void {
+    this.commands.send(['PUBLISH', channel, payload], (error, reply) => {
+      callback(error, typeof reply === 'number' ? reply : 0);
+    });
+  }
+
+  /** Any other Redis command (keys, lists, …), on the publishing connection. */
+  command(args: readonly CommandArgument[]): Promise<RespValue> {
+    return this.commands.call(args);
+  }
+
+  /** Callback form of {@link command}. */
+  send(args: readonly CommandArgument[], callback: ReplyCallback): void {
+    this.commands.send(args, callback);
+  }
+
+  subscribe(channel: string, handler: MessageHandler): Promise<void> {
+    return this.subscriber.subscribe(channel, handler);
+  }
+
+  unsubscribe(channel: string): Promise<void> {
+    return this.subscriber.unsubscribe(channel);
+  }
+
+  psubscribe(pattern: string, handler: MessageHandler): Promise<void> {
+    return this.subscriber.psubscribe(pattern, handler);
+  }
+
+  punsubscribe(pattern: string): Promise<void> {
+    return this.subscriber.punsubscribe(pattern);
+  }
+
+  /** Closes both connections, after replies to commands already sent (up to `graceMs`). */
+  async close(graceMs?: number): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([this.subscriber.close(), this.commands.close(graceMs)]);
+  }
+}
