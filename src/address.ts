@@ -1,0 +1,77 @@
+/**
+ * Every Redis channel and key name the framework uses is built here.
+ *
+ * - A process's mailbox address is `<hostname>-<pid>`; a second actor system in
+ *   the same process gets `<hostname>-<pid>.2`, and so on.
+ * - The main actor of a process lives at the process address. Further actors in
+ *   the process live at `<process address>/<local name>`.
+ * - An address or name `a` is the pub/sub channel `<namespace>:a`.
+ * - Keys are `<namespace>:<kind>:<…>`, e.g. `ra:registry:clock`.
+ */
+import os from 'node:os';
+import { InvalidOptionError } from './errors.js';
+
+/** Namespace used when neither the option nor `REDIS_ACTORS_NAMESPACE` is set. */
+export const DEFAULT_NAMESPACE = 'ra';
+
+/** Characters that would break channel patterns or the `namespace:` prefix are refused. */
+const VALID_NAME = /^[^\s:*?[\]\\]{1,200}$/;
+
+/** The namespace from the option, else `REDIS_ACTORS_NAMESPACE`, else {@link DEFAULT_NAMESPACE}. */
+export function resolveNamespace(option?: string): string {
+  const namespace = option ?? process.env.REDIS_ACTORS_NAMESPACE ?? DEFAULT_NAMESPACE;
+  assertValidName('namespace', namespace);
+  return namespace;
+}
+
+/** Throws {@link InvalidOptionError} unless `value` is usable as an address, name or namespace. */
+export function assertValidName(what: string, value: string): void {
+  if (!VALID_NAME.test(value)) {
+    throw new InvalidOptionError(
+      what,
+      `"${value}" must be 1-200 characters without spaces, ':', '*', '?', '[', ']' or '\\'`,
+    );
+  }
+}
+
+/** `<hostname>-<pid>`, with `.<instance>` for the second and later system of a process. */
+export function processAddress(instance = 1, hostname = os.hostname(), pid = process.pid): string {
+  const host = hostname.replace(/[^\w.-]/g, '_');
+  return instance === 1 ? `${host}-${pid}` : `${host}-${pid}.${instance}`;
+}
+
+/** Address of an actor that is not the main actor of its process. */
+export function localActorAddress(process: string, localName: string): string {
+  assertValidName('actor name', localName);
+  return `${process}/${localName}`;
+}
+
+/** Channel and key names of one namespace. */
+export class Names {
+  private readonly prefix: string;
+
+  constructor(readonly namespace: string) {
+    assertValidName('namespace', namespace);
+    this.prefix = `${namespace}:`;
+  }
+
+  /** The pub/sub channel of a mailbox address or actor name. */
+  channel(address: string): string {
+    return this.prefix + address;
+  }
+
+  /** The address of a channel of this namespace, or `undefined` for a foreign channel. */
+  addressOf(channel: string): string | undefined {
+    return channel.startsWith(this.prefix) ? channel.slice(this.prefix.length) : undefined;
+  }
+
+  /** A glob pattern matching every mailbox channel of the namespace. */
+  allChannels(): string {
+    return `${this.prefix}*`;
+  }
+
+  /** A key of the namespace, e.g. `key('registry', 'clock')` → `ra:registry:clock`. */
+  key(kind: string, ...parts: string[]): string {
+    return [this.namespace, kind, ...parts].join(':');
+  }
+}

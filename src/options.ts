@@ -1,0 +1,181 @@
+/**
+ * Options of an actor system and of actors, their defaults in one place, and
+ * the resolver that validates them.
+ */
+import { resolveNamespace } from './address.js';
+import { discoverBrokerUrl } from './broker/discovery.js';
+import { BrokerNotFoundError, InvalidOptionError } from './errors.js';
+import type { Logger } from './logger.js';
+import type { TlsOptions } from './transport/redis-url.js';
+import { createStderrLogger } from './logger.js';
+
+/** What a full mailbox does with one more message. */
+export type OverflowPolicy = 'reject' | 'drop';
+
+/** Per-actor mailbox settings. */
+export interface MailboxOptions {
+  /**
+   * Most messages that may wait in the mailbox (the ones being handled not counted).
+   * @default 10000
+   */
+  capacity?: number;
+  /**
+   * How many messages the actor handles at once. 1 keeps arrival order.
+   * @default 1
+   */
+  concurrency?: number;
+  /**
+   * Policy when a message arrives at a full mailbox. Either way it is counted in
+   * `stats().dropped.mailboxFull`.
+   * - `'reject'`: an ask is answered at once with `MailboxFullError`; a tell is dropped.
+   * - `'drop'`: asks and tells are dropped; askers find out by timeout.
+   * @default 'reject'
+   */
+  overflow?: OverflowPolicy;
+}
+
+/** Options of {@link ActorSystem}. */
+export interface ActorSystemOptions {
+  /**
+   * Redis URL: `redis://host:port[/db]`, `rediss://…` (TLS), `unix:///path/redis.sock`.
+   * @default process.env.REDIS_URL, else the private broker started by `redis-actors broker`
+   */
+  url?: string;
+  /**
+   * TLS settings for `rediss://` URLs (a private CA, client certificates, …),
+   * as for Node's `tls.connect`.
+   * @default {} (system trust store, server name from the URL)
+   */
+  tls?: TlsOptions;
+  /**
+   * Prefix of every channel and key, so that several applications share one Redis.
+   * @default process.env.REDIS_ACTORS_NAMESPACE, else 'ra'
+   */
+  namespace?: string;
+  /**
+   * Timeout of an `ask` that does not pass its own `timeoutMs`.
+   * @default 5000
+   */
+  askTimeoutMs?: number;
+  /**
+   * Largest message sent or accepted, in bytes of encoded envelope.
+   * @default 1048576 (1 MiB)
+   */
+  maxMessageBytes?: number;
+  /** Default mailbox settings of actors spawned in this system. */
+  mailbox?: MailboxOptions;
+  /**
+   * How long a received message id is remembered to drop duplicates.
+   * @default 10000
+   */
+  dedupeWindowMs?: number;
+  /**
+   * Most message ids remembered per dedupe window (bounds memory under load).
+   * @default 100000
+   */
+  dedupeMaxEntries?: number;
+  /**
+   * Time allowed for connecting to Redis.
+   * @default 5000
+   */
+  connectTimeoutMs?: number;
+  /**
+   * Longest pause between reconnection attempts after Redis went away.
+   * @default 1000
+   */
+  maxReconnectDelayMs?: number;
+  /**
+   * Most commands kept while Redis is unreachable; more fail at once with ConnectionError.
+   * @default 10000
+   */
+  maxOfflineCommands?: number;
+  /**
+   * How long `stop()` waits for messages being handled to finish.
+   * @default 5000
+   */
+  stopTimeoutMs?: number;
+  /**
+   * Where drops, losses and recoveries are reported.
+   * @default a stderr logger, level from REDIS_ACTORS_LOG (default 'warn')
+   */
+  logger?: Logger;
+}
+
+export type ResolvedMailboxOptions = Required<MailboxOptions>;
+
+export interface ResolvedActorSystemOptions extends Required<
+  Omit<ActorSystemOptions, 'mailbox' | 'url'>
+> {
+  url: string;
+  mailbox: ResolvedMailboxOptions;
+}
+
+/** Every default, in one place. */
+export const DEFAULTS = {
+  tls: {},
+  askTimeoutMs: 5000,
+  maxMessageBytes: 1024 * 1024,
+  mailbox: { capacity: 10_000, concurrency: 1, overflow: 'reject' },
+  dedupeWindowMs: 10_000,
+  dedupeMaxEntries: 100_000,
+  connectTimeoutMs: 5000,
+  maxReconnectDelayMs: 1000,
+  maxOfflineCommands: 10_000,
+  stopTimeoutMs: 5000,
+} as const satisfies Omit<ResolvedActorSystemOptions, 'url' | 'namespace' | 'logger'>;
+
+export function resolveMailboxOptions(
+  options: MailboxOptions | undefined,
+  base: ResolvedMailboxOptions = DEFAULTS.mailbox,
+): ResolvedMailboxOptions {
+  const resolved = { ...base, ...stripUndefined(options ?? {}) };
+  positiveInteger('mailbox.capacity', resolved.capacity);
+  positiveInteger('mailbox.concurrency', resolved.concurrency);
+  const overflow: string = resolved.overflow;
+  if (overflow !== 'reject' && overflow !== 'drop') {
+    throw new InvalidOptionError('mailbox.overflow', `must be 'reject' or 'drop', got ${overflow}`);
+  }
+  return resolved;
+}
+
+export function resolveActorSystemOptions(
+  options: ActorSystemOptions = {},
+): ResolvedActorSystemOptions {
+  const given = stripUndefined(options);
+  const envUrl = process.env.REDIS_URL === '' ? undefined : process.env.REDIS_URL;
+  const url = given.url ?? envUrl ?? discoverBrokerUrl();
+  if (url === undefined) {
+    throw new BrokerNotFoundError('no url option, no REDIS_URL, and no private broker running');
+  }
+  const resolved: ResolvedActorSystemOptions = {
+    ...DEFAULTS,
+    ...given,
+    url,
+    namespace: resolveNamespace(given.namespace),
+    mailbox: resolveMailboxOptions(given.mailbox),
+    logger: given.logger ?? createStderrLogger(),
+  };
+  for (const key of [
+    'askTimeoutMs',
+    'maxMessageBytes',
+    'dedupeWindowMs',
+    'dedupeMaxEntries',
+    'connectTimeoutMs',
+    'maxReconnectDelayMs',
+    'maxOfflineCommands',
+    'stopTimeoutMs',
+  ] as const) {
+    positiveInteger(key, resolved[key]);
+  }
+  return resolved;
+}
+
+export function positiveInteger(name: string, value: unknown): void {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
+    throw new InvalidOptionError(name, `must be a positive integer, got ${String(value)}`);
+  }
+}
+
+function stripUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
