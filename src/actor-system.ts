@@ -1,0 +1,608 @@
+/**
+ * The actor system: one per process as a rule. It owns the transport (one
+ * publishing and one subscribing connection), the process mailbox
+ * `<hostname>-<pid>` (which also receives every reply to this process's asks),
+ * the actors hosted here, and the asks waiting for replies.
+ */
+import { EventEmitter } from 'node:events';
+import { nanoid } from 'nanoid';
+import type { ActorDefinition, AskOptions, Handlers, MessageSender } from './actor.js';
+import { ActorRef } from './actor-ref.js';
+import { Names, assertValidName, localActorAddress, processAddress } from './address.js';
+import { Codec, Refusal } from './codec.js';
+import { RecentIds } from './dedupe.js';
+import type { Envelope } from './envelope.js';
+import { PROTOCOL_VERSION } from './envelope.js';
+import {
+  AskTimeoutError,
+  InvalidMessageError,
+  InvalidOptionError,
+  MailboxFullError,
+  NoRecipientError,
+  ShuttingDownError,
+} from './errors.js';
+import type { ActorRuntime } from './hosted-actor.js';
+import { HostedActor } from './hosted-actor.js';
+import { OncePerReason } from './logger.js';
+import type { ActorSystemOptions, MailboxOptions, ResolvedActorSystemOptions } from './options.js';
+import { resolveActorSystemOptions, resolveMailboxOptions } from './options.js';
+import { PendingAsks } from './pending-asks.js';
+import type { DropCounts, SystemStats } from './stats.js';
+import { emptyDropCounts } from './stats.js';
+import { Transport } from './transport/transport.js';
+import { fromWireError, toWireError } from './wire-errors.js';
+
+/** Options of {@link ActorSystem.spawn}. */
+export interface SpawnOptions {
+  /**
+   * A name the actor is also reachable by (`ask('clock', 'time')`), in addition
+   * to its address. It also names the address of a non-main actor.
+   */
+  name?: string;
+  /** Overrides the definition's and the system's mailbox settings. */
+  mailbox?: MailboxOptions;
+}
+
+type SystemState = SystemStats['state'];
+
+let systemsCreated = 0;
+
+/**
+ * Events: `connection-lost` (ConnectionError), `connection-restored`,
+ * `mailbox-lost` (ConnectionError: a resubscribe was refused).
+ */
+export class ActorSystem extends EventEmitter implements MessageSender {
+  /** This process's mailbox address, `<hostname>-<pid>`; replies to its asks arrive here. */
+  readonly address: string;
+  readonly namespace: string;
+  readonly options: ResolvedActorSystemOptions;
+  private readonly names: Names;
+  private readonly codec: Codec;
+  private readonly pending = new PendingAsks();
+  private readonly recentIds: RecentIds;
+  private readonly actors = new Map<string, HostedActor>();
+  private readonly drops: DropCounts = emptyDropCounts();
+  private readonly invalidByReason: Record<string, number> = {};
+  private readonly logOncePerReason: OncePerReason;
+  private readonly runtime: ActorRuntime;
+  private mainActor: HostedActor | undefined;
+  private stateValue: SystemState = 'running';
+  private stopping: Promise<void> | undefined;
+  private sent = 0;
+  private received = 0;
+  private localActorCount = 0;
+
+  private constructor(
+    options: ResolvedActorSystemOptions,
+    private readonly transport: Transport,
+    address: string,
+  ) {
+    super();
+    this.options = options;
+    this.address = address;
+    this.namespace = options.namespace;
+    this.names = new Names(options.namespace);
+    this.codec = new Codec({ maxMessageBytes: options.maxMessageBytes });
+    this.recentIds = new RecentIds(options.dedupeWindowMs, options.dedupeMaxEntries);
+    this.logOncePerReason = new OncePerReason(options.logger);
+    this.runtime = this.createRuntime();
+    transport.on('down', (error: Error) => {
+      options.logger.warn(`${this.address}: ${error.message}`);
+      this.emit('connection-lost', error);
+    });
+    transport.on('up', () => {
+      options.logger.info(`${this.address}: connection to Redis restored`);
+      this.emit('connection-restored');
+    });
+    transport.on('resubscribe-failed', (error: Error) => {
+      options.logger.error(`${this.address}: mailbox lost: ${error.message}`);
+      this.emit('mailbox-lost', error);
+    });
+  }
+
+  /**
+   * Connects to Redis and subscribes the process mailbox; resolves once Redis
+   * confirmed the subscription. Rejects with ConnectionError (naming the URL)
+   * when Redis cannot be reached, or BrokerNotFoundError when no URL is known.
+   */
+  static async start(options?: ActorSystemOptions): Promise<ActorSystem> {
+    const resolved = resolveActorSystemOptions(options);
+    const address = processAddress(++systemsCreated);
+    const transport = await Transport.connect({
+      url: resolved.url,
+      clientName: `${resolved.namespace}:${address}`,
+      tls: resolved.tls,
+      connectTimeoutMs: resolved.connectTimeoutMs,
+      maxOfflineCommands: resolved.maxOfflineCommands,
+      maxReconnectDelayMs: resolved.maxReconnectDelayMs,
+    });
+    const system = new ActorSystem(resolved, transport, address);
+    try {
+      await transport.subscribe(system.names.channel(address), (payload) => {
+        system.receive(payload, system.mainActor);
+      });
+    } catch (error) {
+      await transport.close();
+      throw error;
+    }
+    return system;
+  }
+
+  get state(): SystemState {
+    return this.stateValue;
+  }
+
+  /**
+   * Starts an actor in this process and subscribes its mailbox. The first actor
+   * spawned lives at the process address; later ones at
+   * `<process address>/<name>` (or `/actor-<n>` without a name).
+   */
+  async spawn<H extends Handlers>(
+    definition: ActorDefinition<H>,
+    options: SpawnOptions = {},
+  ): Promise<ActorRef<ActorDefinition<H>>> {
+    this.assertRunning();
+    if (typeof definition !== 'object' || typeof definition.handlers !== 'object') {
+      throw new InvalidOptionError(
+        'actor definition',
+        'expected { handlers: { <type>: (body, ctx) => reply } }',
+      );
+    }
+    const { name } = options;
+    if (name !== undefined) assertValidName('actor name', name);
+    const isMain = this.mainActor === undefined;
+    const address = isMain
+      ? this.address
+      : localActorAddress(this.address, name ?? `actor-${++this.localActorCount}`);
+    if (this.actors.has(address)) {
+      throw new InvalidOptionError(
+        'actor name',
+        `an actor already lives at ${address} in this process`,
+      );
+    }
+    const mailbox = resolveMailboxOptions(
+      { ...definition.mailbox, ...options.mailbox },
+      this.options.mailbox,
+    );
+    const actor = new HostedActor(address, name, definition, mailbox, this.runtime);
+    this.actors.set(address, actor);
+    const onPayload = (payload: Buffer): void => {
+      this.receive(payload, actor);
+    };
+    try {
+      if (isMain) this.mainActor = actor;
+      else await this.transport.subscribe(this.names.channel(address), onPayload);
+      if (name !== undefined) await this.transport.subscribe(this.names.channel(name), onPayload);
+      await definition.onStart?.(actor.lifecycleContext);
+    } catch (error) {
+      await this.unsubscribeActor(actor);
+      this.actors.delete(address);
+      if (isMain) this.mainActor = undefined;
+      throw error;
+    }
+    return new ActorRef(this, address);
+  }
+
+  /** A handle on an actor by address or name, typed by its definition when given. */
+  ref<D = ActorDefinition>(to: string): ActorRef<D> {
+    return new ActorRef<D>(this, to);
+  }
+
+  /**
+   * One-way message. Resolves once Redis delivered it to a subscriber; rejects
+   * with NoRecipientError when nobody listens on `to`. Un-awaited failures are
+   * counted (`dropped.deadLetter`), never unhandled rejections.
+   */
+  tell(to: string, type: string, body?: unknown): Promise<void> {
+    return this.tellFrom(this.address, to, type, body, false);
+  }
+
+  /**
+   * Request/reply: resolves with the reply body; rejects with AskTimeoutError,
+   * NoRecipientError (fails fast when nobody listens), RemoteError (the handler
+   * threw), ConnectionError or ShuttingDownError.
+   */
+  ask<Reply = unknown>(
+    to: string,
+    type: string,
+    body?: unknown,
+    options?: AskOptions,
+  ): Promise<Reply> {
+    return this.askFrom<Reply>(this.address, to, type, body, options, false);
+  }
+
+  /** Counters and connection state; cheap enough to poll. */
+  stats(): SystemStats {
+    const state = this.transport.state;
+    return {
+      address: this.address,
+      namespace: this.namespace,
+      state: this.stateValue,
+      connected: state.connected,
+      subscribed: state.subscribed,
+      pendingAsks: this.pending.size,
+      sent: this.sent,
+      received: this.received,
+      dropped: { ...this.drops },
+      invalidByReason: { ...this.invalidByReason },
+      actors: [...this.actors.values()].map((actor) => actor.stats()),
+    };
+  }
+
+  /**
+   * Stops the system: no new messages are taken; messages being handled finish
+   * (up to `stopTimeoutMs`), waiting ones are refused (asks get
+   * ShuttingDownError); pending asks reject with ShuttingDownError; mailboxes
+   * are unsubscribed and connections closed. Idempotent.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.stopNow();
+    return this.stopping;
+  }
+
+  private async stopNow(): Promise<void> {
+    this.stateValue = 'stopping';
+    const actors = [...this.actors.values()];
+    await Promise.all(actors.map((actor) => this.unsubscribeActor(actor)));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(actors.map((actor) => actor.mailbox.idle())),
+      new Promise((resolve) => (timer = setTimeout(resolve, this.options.stopTimeoutMs))),
+    ]);
+    clearTimeout(timer);
+    for (const actor of actors) {
+      try {
+        await actor.definition.onStop?.(actor.lifecycleContext);
+      } catch (error) {
+        this.options.logger.error(`${actor.address}: onStop failed: ${String(error)}`);
+      }
+    }
+    this.pending.rejectAll(() => new ShuttingDownError());
+    await this.transport.unsubscribe(this.names.channel(this.address));
+    await this.transport.close();
+    this.stateValue = 'stopped';
+  }
+
+  private async unsubscribeActor(actor: HostedActor): Promise<void> {
+    const channels: string[] = [];
+    if (actor.address !== this.address) channels.push(this.names.channel(actor.address));
+    if (actor.name !== undefined) channels.push(this.names.channel(actor.name));
+    await Promise.all(channels.map((channel) => this.transport.unsubscribe(channel)));
+  }
+
+  private assertRunning(): void {
+    if (this.stateValue !== 'running') throw new ShuttingDownError();
+  }
+
+  // ---------------------------------------------------------------- receiving
+
+  /** Every payload from every mailbox of this system comes through here. */
+  private receive(payload: Buffer, target: HostedActor | undefined): void {
+    this.received++;
+    const decoded = this.codec.decode(payload);
+    if (decoded instanceof Refusal) {
+      this.refuse(decoded);
+      return;
+    }
+    if (!this.recentIds.firstSighting(decoded.id)) {
+      this.drop(
+        'duplicate',
+        'duplicate',
+        `duplicate message ${decoded.id} from ${decoded.from} dropped`,
+      );
+      return;
+    }
+    if (decoded.kind === 'reply' || decoded.kind === 'error') {
+      this.settle(decoded);
+      return;
+    }
+    if (decoded.kind === 'ask' && (decoded.deadline as number) < Date.now()) {
+      this.drop(
+        'expired',
+        'expired',
+        `ask "${decoded.type}" from ${decoded.from} arrived after its deadline`,
+      );
+      return;
+    }
+    if (this.stateValue !== 'running') {
+      if (decoded.kind === 'ask')
+        this.replyError(decoded, decoded.to, new ShuttingDownError(), 'framework');
+      else
+        this.drop(
+          'shutdown',
+          'shutdown',
+          `tell "${decoded.type}" dropped: ${this.address} is stopping`,
+        );
+      return;
+    }
+    if (target === undefined) {
+      this.refuseNoActor(decoded);
+      return;
+    }
+    if (target.accept(decoded)) return;
+    const { capacity, overflow } = target.mailbox.options;
+    this.drop(
+      'mailboxFull',
+      'mailbox-full',
+      `mailbox of ${target.address} is full (${capacity}); overflow policy "${overflow}"`,
+    );
+    if (decoded.kind === 'ask' && overflow === 'reject') {
+      this.replyError(
+        decoded,
+        target.address,
+        new MailboxFullError(target.address, capacity),
+        'framework',
+      );
+    }
+  }
+
+  private refuse(refusal: Refusal): void {
+    this.drops.invalid++;
+    this.invalidByReason[refusal.reason] = (this.invalidByReason[refusal.reason] ?? 0) + 1;
+    this.logOncePerReason.warn(
+      `invalid:${refusal.reason}`,
+      `${this.address}: dropped invalid message (${refusal.reason}: ${refusal.detail})`,
+    );
+  }
+
+  /** A tell or ask reached the process mailbox, which hosts no actor. */
+  private refuseNoActor(envelope: Envelope): void {
+    const message = `${this.address} hosts no actor; "${envelope.type}" from ${envelope.from} cannot be handled`;
+    if (envelope.kind === 'ask') {
+      this.replyError(
+        envelope,
+        this.address,
+        new InvalidMessageError('no-actor', message),
+        'framework',
+      );
+    } else {
+      this.drop('unknownType', 'no-actor', message);
+    }
+  }
+
+  private settle(envelope: Envelope): void {
+    const id = envelope.correlationId as string;
+    const ask = this.pending.get(id);
+    if (ask === undefined) {
+      this.drop(
+        'lateReply',
+        'late-reply',
+        `reply ${envelope.id} from ${envelope.from} came after its ask ended`,
+      );
+      return;
+    }
+    if (envelope.kind === 'error') {
+      this.pending.reject(id, fromWireError(envelope.body, envelope.from, ask.type));
+      return;
+    }
+    let body: unknown;
+    try {
+      body = this.codec.body(envelope);
+    } catch (error) {
+      this.pending.reject(id, error as Error);
+      return;
+    }
+    this.pending.resolve(id, body);
+  }
+
+  private drop(kind: keyof DropCounts, reason: string, message: string): void {
+    this.drops[kind]++;
+    this.logOncePerReason.warn(reason, `${this.address}: ${message}`);
+  }
+
+  // ------------------------------------------------------------------ sending
+
+  private tellFrom(
+    from: string,
+    to: string,
+    type: string,
+    body: unknown,
+    internal: boolean,
+  ): Promise<void> {
+    const told = new Promise<void>((resolve, reject) => {
+      if (!this.mayStillSend(internal)) {
+        reject(new ShuttingDownError());
+        return;
+      }
+      const envelope: Envelope = {
+        v: PROTOCOL_VERSION,
+        id: nanoid(),
+        kind: 'tell',
+        from,
+        to,
+        type,
+        sentAt: Date.now(),
+      };
+      const channel = this.names.channel(to);
+      this.publish(envelope, body, channel, (error, receivers) => {
+        if (error !== null) reject(error);
+        else if (receivers === 0) reject(new NoRecipientError(to, channel));
+        else resolve();
+      });
+    });
+    // Callers may not await a tell: count its failure instead of an unhandled rejection.
+    told.catch((error: unknown) => {
+      if (error instanceof NoRecipientError) {
+        this.drop('deadLetter', 'dead-letter', `tell "${type}" to ${to} reached no subscriber`);
+      }
+    });
+    return told;
+  }
+
+  private askFrom<Reply>(
+    from: string,
+    to: string,
+    type: string,
+    body: unknown,
+    options: AskOptions | undefined,
+    internal: boolean,
+  ): Promise<Reply> {
+    return new Promise<Reply>((resolve, reject) => {
+      if (!this.mayStillSend(internal)) {
+        reject(new ShuttingDownError());
+        return;
+      }
+      const timeoutMs = options?.timeoutMs ?? this.options.askTimeoutMs;
+      if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
+        reject(new InvalidOptionError('timeoutMs', `must be a positive integer, got ${timeoutMs}`));
+        return;
+      }
+      const now = Date.now();
+      const id = nanoid();
+      const envelope: Envelope = {
+        v: PROTOCOL_VERSION,
+        id,
+        kind: 'ask',
+        from,
+        to,
+        type,
+        replyTo: this.address,
+        sentAt: now,
+        deadline: now + timeoutMs,
+      };
+      const channel = this.names.channel(to);
+      this.pending.add(
+        id,
+        to,
+        type,
+        timeoutMs,
+        resolve as (value: unknown) => void,
+        reject,
+        () => new AskTimeoutError(to, type, timeoutMs),
+      );
+      this.publish(envelope, body, channel, (error, receivers) => {
+        if (error !== null) this.pending.reject(id, error);
+        else if (receivers === 0) this.pending.reject(id, new NoRecipientError(to, channel));
+      });
+    });
+  }
+
+  /** Handlers may still send while the system drains; outside callers may not. */
+  private mayStillSend(internal: boolean): boolean {
+    return this.stateValue === 'running' || (internal && this.stateValue === 'stopping');
+  }
+
+  /** Encodes and publishes; encoding failures (too large, unserializable) go to the callback. */
+  private publish(
+    envelope: Envelope,
+    body: unknown,
+    channel: string,
+    callback: (error: Error | null, receivers: number) => void,
+  ): void {
+    let text: string;
+    try {
+      text = this.encode(envelope, body);
+    } catch (error) {
+      callback(error as Error, 0);
+      return;
+    }
+    this.sent++;
+    this.transport.publish(channel, text, callback);
+  }
+
+  private encode(envelope: Envelope, body: unknown): string {
+    this.codec.setBody(envelope, body);
+    return this.codec.encode(envelope);
+  }
+
+  private reply(ask: Envelope, from: string, body: unknown): void {
+    const envelope = this.replyEnvelope(ask, from, 'reply');
+    let text: string;
+    try {
+      text = this.encode(envelope, body);
+    } catch (error) {
+      // The reply itself cannot be sent (too large, unserializable): tell the asker why.
+      this.replyError(ask, from, error, 'framework');
+      return;
+    }
+    this.sent++;
+    this.transport.publish(this.names.channel(envelope.to), text, (error, receivers) => {
+      this.afterReply(envelope, error, receivers);
+    });
+  }
+
+  private replyError(
+    ask: Envelope,
+    from: string,
+    error: unknown,
+    origin: 'framework' | 'handler',
+  ): void {
+    const envelope = this.replyEnvelope(ask, from, 'error');
+    envelope.body = toWireError(error, origin);
+    let text: string;
+    try {
+      text = this.codec.encode(envelope);
+    } catch {
+      // A huge stack or message: keep name and code, which is what callers branch on.
+      envelope.body = {
+        ...toWireError(error, origin),
+        stack: undefined,
+        message: 'error too large to send',
+      };
+      text = JSON.stringify(envelope);
+    }
+    this.sent++;
+    this.transport.publish(this.names.channel(envelope.to), text, (sendError, receivers) => {
+      this.afterReply(envelope, sendError, receivers);
+    });
+  }
+
+  private replyEnvelope(ask: Envelope, from: string, kind: 'reply' | 'error'): Envelope {
+    return {
+      v: PROTOCOL_VERSION,
+      id: nanoid(),
+      kind,
+      from,
+      to: ask.replyTo as string,
+      correlationId: ask.id,
+      sentAt: Date.now(),
+    };
+  }
+
+  private afterReply(envelope: Envelope, error: Error | null, receivers: number): void {
+    if (error !== null) {
+      this.logOncePerReason.warn(
+        'reply-failed',
+        `${this.address}: reply to ${envelope.to} not sent: ${error.message}`,
+      );
+    } else if (receivers === 0) {
+      this.drop(
+        'deadLetter',
+        'reply-dead-letter',
+        `reply to ${envelope.to} reached no subscriber (asker gone?)`,
+      );
+    }
+  }
+
+  private createRuntime(): ActorRuntime {
+    const senders = new Map<string, MessageSender>();
+    return {
+      isDraining: () => this.stateValue !== 'running',
+      decodeBody: (envelope) => this.codec.body(envelope),
+      reply: (ask, from, body) => {
+        this.reply(ask, from, body);
+      },
+      replyError: (ask, from, error, origin) => {
+        this.replyError(ask, from, error, origin);
+      },
+      drop: (kind, reason, message) => {
+        this.drop(kind, reason, message);
+      },
+      logOnce: (reason, message) => {
+        this.logOncePerReason.warn(reason, `${this.address}: ${message}`);
+      },
+      senderFor: (address) => {
+        let sender = senders.get(address);
+        if (sender === undefined) {
+          sender = {
+            tell: (to, type, body) => this.tellFrom(address, to, type, body, true),
+            ask: <Reply>(to: string, type: string, body?: unknown, options?: AskOptions) =>
+              this.askFrom<Reply>(address, to, type, body, options, true),
+          };
+          senders.set(address, sender);
+        }
+        return sender;
+      },
+    };
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * An actor running in this process: its handlers, its bounded mailbox, and the
+ * handling of one message at a time (lookup, body decoding, reply or error).
+ */
+import type {
+  ActorDefinition,
+  ActorLifecycleContext,
+  AskOptions,
+  Handler,
+  HandlerContext,
+  MessageInfo,
+  MessageSender,
+} from './actor.js';
+import type { Envelope } from './envelope.js';
+import { ShuttingDownError, UnknownMessageTypeError } from './errors.js';
+import { Mailbox } from './mailbox.js';
+import type { ResolvedMailboxOptions } from './options.js';
+import type { ActorStats, DropCounts } from './stats.js';
+
+/** What a hosted actor needs from its actor system. */
+export interface ActorRuntime {
+  /** True once the system stops: waiting messages are refused instead of handled. */
+  isDraining(): boolean;
+  decodeBody(envelope: Envelope): unknown;
+  reply(ask: Envelope, from: string, body: unknown): void;
+  replyError(ask: Envelope, from: string, error: unknown, origin: 'framework' | 'handler'): void;
+  /** Counts a dropped message; logs the first drop of each `reason`. */
+  drop(kind: keyof DropCounts, reason: string, message: string): void;
+  /** Logs the first event of each `reason` (handler failures are counted per actor). */
+  logOnce(reason: string, message: string): void;
+  /** Tell and ask with `from` set to this actor's address. */
+  senderFor(address: string): MessageSender;
+}
+
+export class HostedActor {
+  readonly mailbox: Mailbox;
+  readonly lifecycleContext: ActorLifecycleContext;
+  private readonly handlers: ReadonlyMap<string, Handler>;
+  private readonly sender: MessageSender;
+  private handled = 0;
+  private failed = 0;
+
+  constructor(
+    readonly address: string,
+    readonly name: string | undefined,
+    readonly definition: ActorDefinition,
+    mailboxOptions: ResolvedMailboxOptions,
+    private readonly runtime: ActorRuntime,
+  ) {
+    // A Map, so that types like "constructor" or "__proto__" never reach Object.prototype.
+    this.handlers = new Map(Object.entries(definition.handlers));
+    this.mailbox = new Mailbox(mailboxOptions);
+    this.sender = runtime.senderFor(address);
+    this.lifecycleContext = {
+      self: address,
+      tell: (to, type, body) => this.sender.tell(to, type, body),
+      ask: (to, type, body, options) => this.sender.ask(to, type, body, options),
+    };
+  }
+
+  /** Queues an incoming tell or ask; false when the mailbox is full. */
+  accept(envelope: Envelope): boolean {
+    return this.mailbox.offer(() => this.handle(envelope));
+  }
+
+  stats(): ActorStats {
+    return {
+      address: this.address,
+      name: this.name,
+      mailboxDepth: this.mailbox.waiting,
+      processing: this.mailbox.running,
+      handled: this.handled,
+      failed: this.failed,
+    };
+  }
+
+  private async handle(envelope: Envelope): Promise<void> {
+    const runtime = this.runtime;
+    const isAsk = envelope.kind === 'ask';
+    const type = envelope.type as string;
+    if (isAsk && (envelope.deadline as number) < Date.now()) {
+      runtime.drop(
+        'expired',
+        'expired',
+        `ask "${type}" from ${envelope.from} expired while waiting in the mailbox of ${this.address}`,
+      );
+      return;
+    }
+    if (runtime.isDraining()) {
+      if (isAsk)
+        runtime.replyError(
+          envelope,
+          this.address,
+          new ShuttingDownError(this.address),
+          'framework',
+        );
+      else
+        runtime.drop('shutdown', 'shutdown', `tell "${type}" to ${this.address} dropped: stopping`);
+      return;
+    }
+    const handler = this.handlers.get(type);
+    if (handler === undefined) {
+      const error = new UnknownMessageTypeError(this.address, type, [...this.handlers.keys()]);
+      if (isAsk) runtime.replyError(envelope, this.address, error, 'framework');
+      else runtime.drop('unknownType', `unknown-type:${type}`, error.message);
+      return;
+    }
+    let body: unknown;
+    try {
+      body = runtime.decodeBody(envelope);
+    } catch (error) {
+      if (isAsk) runtime.replyError(envelope, this.address, error, 'framework');
+      else runtime.drop('invalid', 'invalid-body', (error as Error).message);
+      return;
+    }
+    const context = new MessageContext(envelope, this.address, this.sender, runtime);
+    try {
+      const result: unknown = await handler(body as never, context);
+      this.handled++;
+      if (isAsk && !context.replied) {
+        context.replied = true;
+        runtime.reply(envelope, this.address, result);
+      }
+    } catch (error) {
+      this.handled++;
+      this.failed++;
+      if (isAsk && !context.replied) {
+        context.replied = true;
+        runtime.replyError(envelope, this.address, error, 'handler');
+      } else {
+        runtime.logOnce(
+          `handler-failed:${type}`,
+          `${this.address} failed handling tell "${type}": ${String(error)}`,
+        );
+      }
+    }
+  }
+}
+
+class MessageContext implements HandlerContext {
+  replied = false;
+  private info: MessageInfo | undefined;
+
+  constructor(
+    private readonly envelope: Envelope,
+    readonly self: string,
+    private readonly messenger: MessageSender,
+    private readonly runtime: ActorRuntime,
+  ) {}
+
+  get message(): MessageInfo {
+    const envelope = this.envelope;
+    this.info ??= {
+      id: envelope.id,
+      kind: envelope.kind as 'tell' | 'ask',
+      type: envelope.type as string,
+      from: envelope.from,
+      to: envelope.to,
+      sentAt: envelope.sentAt,
+      deadline: envelope.deadline,
+    };
+    return this.info;
+  }
+
+  get sender(): string {
+    return this.envelope.from;
+  }
+
+  reply(body?: unknown): void {
+    if (this.replied || this.envelope.kind !== 'ask') return;
+    this.replied = true;
+    this.runtime.reply(this.envelope, this.self, body);
+  }
+
+  tell(to: string, type: string, body?: unknown): Promise<void> {
+    return this.messenger.tell(to, type, body);
+  }
+
+  ask<Reply = unknown>(
+    to: string,
+    type: string,
+    body?: unknown,
+    options?: AskOptions,
+  ): Promise<Reply> {
+    return this.messenger.ask<Reply>(to, type, body, options);
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * redis-actors: actors in Node.js processes that talk through Redis.
+ *
+ * @packageDocumentation
+ */
+export { ActorSystem } from './actor-system.js';
+export type { SpawnOptions } from './actor-system.js';
+export { ActorRef } from './actor-ref.js';
+export { defineActor } from './actor.js';
+export type {
+  ActorDefinition,
+  ActorLifecycleContext,
+  AskOptions,
+  BodyOf,
+  Handler,
+  HandlerContext,
+  Handlers,
+  MessageInfo,
+  MessageSender,
+  MessageTypeOf,
+  ReplyOf,
+} from './actor.js';
+export {
+  AskTimeoutError,
+  BrokerNotFoundError,
+  ConnectionError,
+  InvalidMessageError,
+  InvalidOptionError,
+  MailboxFullError,
+  MessageTooLargeError,
+  NoRecipientError,
+  RedisActorsError,
+  RemoteError,
+  ShuttingDownError,
+  UnknownMessageTypeError,
+} from './errors.js';
+export type { RemoteErrorInfo } from './errors.js';
+export { DEFAULTS } from './options.js';
+export type { ActorSystemOptions, MailboxOptions, OverflowPolicy } from './options.js';
+export type { TlsOptions } from './transport/redis-url.js';
+export type { ActorStats, DropCounts, SystemStats } from './stats.js';
+export type { Logger, LogLevel } from './logger.js';
+export { createStderrLogger } from './logger.js';
+export { DEFAULT_NAMESPACE } from './address.js';
+export { PROTOCOL_VERSION } from './envelope.js';
+export type { Envelope, EnvelopeKind } from './envelope.js';
+export {
+  findBroker,
+  startPrivateBroker,
+  startRedisServer,
+  discoverBrokerUrl,
+} from './broker/index.js';
+export type {
+  Broker,
+  FindBrokerOptions,
+  RunningRedisServer,
+  StartRedisServerOptions,
+} from './broker/index.js';
