@@ -1,0 +1,25 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+/**
+ * The per-user directory of the private broker: `$XDG_RUNTIME_DIR/redis-actors`
+ * when that is set, else `<tmpdir>/redis-actors-<uid>`. Created with mode 700.
+ */
+export function defaultRuntimeDir(): string {
+  const xdg = process.env.XDG_RUNTIME_DIR;
+  const uid = typeof process.getuid === 'function' ? process.getuid() : os.userInfo().username;
+  return xdg !== undefined && xdg !== ''
+    ? path.join(xdg, 'redis-actors')
+    : path.join(os.tmpdir(), `redis-actors-${uid}`);
+}
+
+export function ensurePrivateDir(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  fs.chmodSync(dir, 0o700);
+}
+
+/** File holding the URL of the running private broker, for other processes of the user. */
+export function brokerUrlFile(dir: string): string {
+  return path.join(dir, 'broker.url');
+}
