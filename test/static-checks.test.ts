@@ -34,3 +34,34 @@ describe('static checks', () => {
     );
   }, 120_000);
 });
+
+describe('the built package', () => {
+  it('imports by name from dist/ through the exports map, with its public API', async () => {
+    const { stdout } = await run(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        "const api = await import('redis-actors'); console.log(Object.keys(api).sort().join(' '));",
+      ],
+      { cwd: repoRoot },
+    );
+    const names = stdout.trim().split(' ');
+    for (const name of [
+      'ActorSystem',
+      'ActorRef',
+      'defineActor',
+      'findBroker',
+      'AskTimeoutError',
+      'RemoteError',
+    ]) {
+      expect(names).toContain(name);
+    }
+    const { stdout: resolved } = await run(
+      process.execPath,
+      ['--input-type=module', '-e', "console.log(import.meta.resolve('redis-actors'))"],
+      { cwd: repoRoot },
+    );
+    expect(resolved.trim()).toMatch(/\/dist\/src\/index\.js$/);
+  });
+});
