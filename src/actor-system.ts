@@ -5,6 +5,7 @@
  * the actors hosted here, and the asks waiting for replies.
  */
 import { EventEmitter } from 'node:events';
+import os from 'node:os';
 import { nanoid } from 'nanoid';
 import type { ActorDefinition, AskOptions, Handlers, MessageSender } from './actor.js';
 import { ActorRef } from './actor-ref.js';
@@ -18,6 +19,7 @@ import {
   InvalidMessageError,
   InvalidOptionError,
   MailboxFullError,
+  NameTakenError,
   NoRecipientError,
   ShuttingDownError,
 } from './errors.js';
@@ -27,6 +29,8 @@ import { OncePerReason } from './logger.js';
 import type { ActorSystemOptions, MailboxOptions, ResolvedActorSystemOptions } from './options.js';
 import { resolveActorSystemOptions, resolveMailboxOptions } from './options.js';
 import { PendingAsks } from './pending-asks.js';
+import type { ActorInfo } from './registry.js';
+import { Registry } from './registry.js';
 import type { DropCounts, SystemStats } from './stats.js';
 import { emptyDropCounts } from './stats.js';
 import { Transport } from './transport/transport.js';
@@ -56,6 +60,8 @@ export class ActorSystem extends EventEmitter implements MessageSender {
   readonly address: string;
   readonly namespace: string;
   readonly options: ResolvedActorSystemOptions;
+  /** Live actors of this namespace, across all processes. */
+  readonly registry: Registry;
   private readonly names: Names;
   private readonly codec: Codec;
   private readonly pending = new PendingAsks();
@@ -71,6 +77,7 @@ export class ActorSystem extends EventEmitter implements MessageSender {
   private sent = 0;
   private received = 0;
   private localActorCount = 0;
+  private presenceTimer: NodeJS.Timeout | undefined;
 
   private constructor(
     options: ResolvedActorSystemOptions,
@@ -86,6 +93,7 @@ export class ActorSystem extends EventEmitter implements MessageSender {
     this.recentIds = new RecentIds(options.dedupeWindowMs, options.dedupeMaxEntries);
     this.logOncePerReason = new OncePerReason(options.logger);
     this.runtime = this.createRuntime();
+    this.registry = new Registry(transport, this.names, options.presenceTtlMs);
     transport.on('down', (error: Error) => {
       options.logger.warn(`${this.address}: ${error.message}`);
       this.emit('connection-lost', error);
@@ -149,7 +157,10 @@ export class ActorSystem extends EventEmitter implements MessageSender {
       );
     }
     const { name } = options;
-    if (name !== undefined) assertValidName('actor name', name);
+    if (name !== undefined) {
+      assertValidName('actor name', name);
+      if (await this.isLive(name)) throw new NameTakenError(name);
+    }
     const isMain = this.mainActor === undefined;
     const address = isMain
       ? this.address
@@ -174,6 +185,10 @@ export class ActorSystem extends EventEmitter implements MessageSender {
       else await this.transport.subscribe(this.names.channel(address), onPayload);
       if (name !== undefined) await this.transport.subscribe(this.names.channel(name), onPayload);
       await definition.onStart?.(actor.lifecycleContext);
+      await this.registry.announce([this.presenceOf(actor)]);
+      this.presenceTimer ??= setInterval(() => {
+        this.refreshPresence();
+      }, this.options.presenceIntervalMs).unref();
     } catch (error) {
       await this.unsubscribeActor(actor);
       this.actors.delete(address);
@@ -242,7 +257,9 @@ export class ActorSystem extends EventEmitter implements MessageSender {
 
   private async stopNow(): Promise<void> {
     this.stateValue = 'stopping';
+    clearInterval(this.presenceTimer);
     const actors = [...this.actors.values()];
+    await this.registry.withdraw(actors.map((actor) => actor.address)).catch(() => undefined);
     await Promise.all(actors.map((actor) => this.unsubscribeActor(actor)));
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
@@ -261,6 +278,32 @@ export class ActorSystem extends EventEmitter implements MessageSender {
     await this.transport.unsubscribe(this.names.channel(this.address));
     await this.transport.close();
     this.stateValue = 'stopped';
+  }
+
+  /** Whether some process subscribes the channel of `address` (an address or a name). */
+  private async isLive(address: string): Promise<boolean> {
+    const reply = await this.transport.command(['PUBSUB', 'NUMSUB', this.names.channel(address)]);
+    return Array.isArray(reply) && Number(reply[1]) > 0;
+  }
+
+  private presenceOf(actor: HostedActor): Omit<ActorInfo, 'lastHeartbeat'> {
+    return {
+      name: actor.name,
+      address: actor.address,
+      host: os.hostname(),
+      pid: process.pid,
+      startedAt: actor.startedAt,
+    };
+  }
+
+  private refreshPresence(): void {
+    const actors = [...this.actors.values()].map((actor) => this.presenceOf(actor));
+    this.registry.announce(actors).catch((error: unknown) => {
+      this.logOncePerReason.warn(
+        'presence',
+        `${this.address}: presence not refreshed: ${String(error)}`,
+      );
+    });
   }
 
   private async unsubscribeActor(actor: HostedActor): Promise<void> {

@@ -200,3 +200,58 @@ export class InvalidOptionError extends RedisActorsError {
     super(InvalidOptionError.code, `invalid ${option}: ${detail}`);
   }
 }
+
+/** Another live actor already uses this name. */
+export class NameTakenError extends RedisActorsError {
+  static readonly code = 'NAME_TAKEN';
+  constructor(readonly actorName: string) {
+    super(
+      NameTakenError.code,
+      `an actor named "${actorName}" is already live in this namespace (see redis-actors ls). ` +
+        `Choose another name, or stop that actor first.`,
+    );
+  }
+}
+
+/** A child process could not be started: it exited, or sent no READY in time. */
+export class SpawnError extends RedisActorsError {
+  static readonly code = 'SPAWN_FAILED';
+  constructor(
+    readonly childName: string,
+    readonly module: string,
+    /** `exited`: the child exited before READY; `ready-timeout`: no READY in time (it was killed). */
+    readonly reason: 'exited' | 'ready-timeout',
+    readonly exitCode: number | null,
+    readonly signal: string | null,
+    /** Last lines the child wrote to stderr. */
+    readonly stderrTail: readonly string[],
+    detail: string,
+  ) {
+    super(
+      SpawnError.code,
+      `child "${childName}" (${module}) ${detail}.` +
+        (stderrTail.length > 0
+          ? ` Last stderr lines:\n  ${stderrTail.join('\n  ')}`
+          : ' It wrote nothing to stderr.') +
+        `\nCheck that the module runs on its own (node ${module}) and calls runActor().`,
+    );
+  }
+}
+
+/** A supervisor exceeded its restart intensity, stopped its children and gave up. */
+export class EscalationError extends RedisActorsError {
+  static readonly code = 'ESCALATION';
+  constructor(
+    readonly restarts: number,
+    readonly intensity: number,
+    readonly periodMs: number,
+    readonly lastFailure: string,
+  ) {
+    super(
+      EscalationError.code,
+      `supervisor gave up after ${restarts} restarts within ${periodMs} ms (intensity ${intensity}); ` +
+        `last failure: ${lastFailure}. All its children were stopped. ` +
+        `Fix the crashing child, or raise intensity / periodMs if such restarts are expected.`,
+    );
+  }
+}

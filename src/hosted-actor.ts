@@ -34,6 +34,7 @@ export interface ActorRuntime {
 
 export class HostedActor {
   readonly mailbox: Mailbox;
+  readonly startedAt = Date.now();
   readonly lifecycleContext: ActorLifecycleContext;
   private readonly handlers: ReadonlyMap<string, Handler>;
   private readonly sender: MessageSender;

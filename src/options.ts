@@ -90,6 +90,17 @@ export interface ActorSystemOptions {
    */
   maxOfflineCommands?: number;
   /**
+   * How often this system refreshes its actors' presence in the registry.
+   * @default 2000
+   */
+  presenceIntervalMs?: number;
+  /**
+   * How long an actor stays listed after its host stopped refreshing it (e.g.
+   * died). Longer than a main-thread stall you consider healthy.
+   * @default 10000
+   */
+  presenceTtlMs?: number;
+  /**
    * How long `stop()` waits for messages being handled to finish.
    * @default 5000
    */
@@ -121,6 +132,8 @@ export const DEFAULTS = {
   connectTimeoutMs: 5000,
   maxReconnectDelayMs: 1000,
   maxOfflineCommands: 10_000,
+  presenceIntervalMs: 2000,
+  presenceTtlMs: 10_000,
   stopTimeoutMs: 5000,
 } as const satisfies Omit<ResolvedActorSystemOptions, 'url' | 'namespace' | 'logger'>;
 
@@ -163,6 +176,8 @@ export function resolveActorSystemOptions(
     'connectTimeoutMs',
     'maxReconnectDelayMs',
     'maxOfflineCommands',
+    'presenceIntervalMs',
+    'presenceTtlMs',
     'stopTimeoutMs',
   ] as const) {
     positiveInteger(key, resolved[key]);
