@@ -6,6 +6,23 @@
 export { ActorSystem } from './actor-system.js';
 export type { SpawnOptions } from './actor-system.js';
 export { ActorRef } from './actor-ref.js';
+export { runActor } from './child.js';
+export type { RunActorOptions, RunningActor } from './child.js';
+export { Supervisor } from './supervisor.js';
+export type {
+  ChildExit,
+  ChildInfo,
+  ChildSpec,
+  ChildState,
+  ExitReason,
+  RestartBackoff,
+  RestartType,
+  SupervisionStrategy,
+  SupervisorOptions,
+} from './supervisor.js';
+export type { OutputSink, ProcessExit } from './supervised-process.js';
+export { runSupervisor } from './run-supervisor.js';
+export type { RunSupervisorOptions, RunningSupervisor } from './run-supervisor.js';
 export { defineActor } from './actor.js';
 export type {
   ActorDefinition,
@@ -24,14 +41,17 @@ export {
   AskTimeoutError,
   BrokerNotFoundError,
   ConnectionError,
+  EscalationError,
   InvalidMessageError,
   InvalidOptionError,
   MailboxFullError,
   MessageTooLargeError,
+  NameTakenError,
   NoRecipientError,
   RedisActorsError,
   RemoteError,
   ShuttingDownError,
+  SpawnError,
   UnknownMessageTypeError,
 } from './errors.js';
 export type { RemoteErrorInfo } from './errors.js';
@@ -39,6 +59,7 @@ export { DEFAULTS } from './options.js';
 export type { ActorSystemOptions, MailboxOptions, OverflowPolicy } from './options.js';
 export type { TlsOptions } from './transport/redis-url.js';
 export type { ActorStats, DropCounts, SystemStats } from './stats.js';
+export type { ActorInfo, Registry } from './registry.js';
 export type { Logger, LogLevel } from './logger.js';
 export { createStderrLogger } from './logger.js';
 export { DEFAULT_NAMESPACE } from './address.js';

@@ -1,0 +1,107 @@
+/**
+ * The child side of supervision: one call, `runActor(definition)`, at the top
+ * of a module makes it a process hosting that actor. Started by a supervisor,
+ * it finds the supervisor's mailbox on its command line, subscribes its own
+ * `<hostname>-<pid>` mailbox, then tells the supervisor READY. Started by hand
+ * (`node actors/clock.ts`), it simply runs the actor. Either way SIGINT and
+ * SIGTERM stop it gracefully: the message in progress finishes, then it exits.
+ */
+import type { ActorDefinition, Handlers } from './actor.js';
+import type { ActorRef } from './actor-ref.js';
+import { ActorSystem } from './actor-system.js';
+import type { ActorSystemOptions, MailboxOptions } from './options.js';
+import { NAME_FLAG, PARENT_FLAG } from './supervised-process.js';
+import { hasSupervisorSocket, startWatchdog } from './watchdog.js';
+
+/** Message type of the handshake a child sends its supervisor. */
+export const READY_TYPE = '$ready';
+
+/** Body of the READY message. */
+export interface ReadyBody {
+  name: string | undefined;
+  address: string;
+  pid: number;
+  startedAt: number;
+}
+
+/** Options of {@link runActor}; every ActorSystem option applies too. */
+export interface RunActorOptions extends ActorSystemOptions {
+  /**
+   * Name the actor is reachable by.
+   * @default the name its supervisor gave it (`--redis-actors-name=`), else none
+   */
+  name?: string;
+  /** Mailbox settings of the actor. */
+  mailbox?: MailboxOptions;
+  /**
+   * Watchdog beat interval, when supervised.
+   * @default process.env.REDIS_ACTORS_HEARTBEAT_MS, else 500
+   */
+  heartbeatIntervalMs?: number;
+}
+
+/** What {@link runActor} started. */
+export interface RunningActor<D> {
+  system: ActorSystem;
+  /** The actor, at this process's address. */
+  ref: ActorRef<D>;
+  /** The supervisor's address, when started by one. */
+  supervisor: string | undefined;
+  /** Command-line arguments meant for the actor (the supervisor's own flags removed). */
+  args: string[];
+}
+
+/** The supervisor's address and the child's name, taken off `process.argv`. */
+function takeSupervisorFlags(): { parent: string | undefined; name: string | undefined } {
+  let parent: string | undefined;
+  let name: string | undefined;
+  process.argv = process.argv.filter((arg) => {
+    if (arg.startsWith(PARENT_FLAG)) parent = arg.slice(PARENT_FLAG.length);
+    else if (arg.startsWith(NAME_FLAG)) name = arg.slice(NAME_FLAG.length);
+    else return true;
+    return false;
+  });
+  return { parent, name };
+}
+
+/**
+ * Runs `definition` as the actor of this process. Call it once, at the top
+ * level of the module a supervisor spawns. Resolves once the actor is
+ * subscribed and (when supervised) READY was delivered to the supervisor.
+ */
+export async function runActor<H extends Handlers>(
+  definition: ActorDefinition<H>,
+  options: RunActorOptions = {},
+): Promise<RunningActor<ActorDefinition<H>>> {
+  const { parent, name: givenName } = takeSupervisorFlags();
+  const { name = givenName, mailbox, heartbeatIntervalMs, ...systemOptions } = options;
+  if (parent !== undefined && hasSupervisorSocket()) {
+    startWatchdog({
+      intervalMs: heartbeatIntervalMs ?? (Number(process.env.REDIS_ACTORS_HEARTBEAT_MS) || 500),
+      orphanGraceMs: 1000,
+    });
+  }
+  const system = await ActorSystem.start(systemOptions);
+  let stopping = false;
+  const stopAndExit = (): void => {
+    if (stopping) return;
+    stopping = true;
+    void system.stop().finally(() => process.exit(0));
+  };
+  process.once('SIGTERM', stopAndExit);
+  process.once('SIGINT', stopAndExit);
+  const ref = await system.spawn(definition, {
+    ...(name === undefined ? {} : { name }),
+    ...(mailbox === undefined ? {} : { mailbox }),
+  });
+  if (parent !== undefined) {
+    const ready: ReadyBody = {
+      name,
+      address: ref.address,
+      pid: process.pid,
+      startedAt: Date.now(),
+    };
+    await system.tell(parent, READY_TYPE, ready);
+  }
+  return { system, ref, supervisor: parent, args: process.argv.slice(2) };
+}
