@@ -35,3 +35,25 @@ describe('README examples', () => {
     expect((await ping.exited).code).toBe(1);
   });
 });
+
+describe('README supervisor example', () => {
+  it('spawns 3 workers, asks each, brings back one killed with kill -9, stops cleanly on Ctrl-C', async () => {
+    const example = runCommand('npm', ['run', '--silent', 'example:supervisor'], {
+      REDIS_ACTORS_NAMESPACE: uniqueNamespace(),
+    });
+    const started = await example.waitForLines(/^ {2}worker-\d {2}pid \d+$/, 3);
+    const pids = started.map((line) => Number(line.split(' ').pop()));
+    await example.waitForLine(/^worker-1: pid \d+, up \d+s \| worker-2: pid \d+/);
+    process.kill(pids[1] ?? 0, 'SIGKILL');
+    expect(await example.waitForLine(/^worker-2 \(pid \d+\) died/)).toBe(
+      `worker-2 (pid ${pids[1]}) died: SIGKILL`,
+    );
+    const back = await example.waitForLine(/^worker-2 is back with pid \d+ \(restart #1\)$/);
+    const newPid = Number(/pid (\d+)/.exec(back)?.[1]);
+    expect(newPid).not.toBe(pids[1]);
+    await example.waitForLine(new RegExp(`worker-2: pid ${newPid}, up`));
+    example.signalGroup('SIGINT');
+    await example.waitForLines(/^worker-\d \(pid \d+\) stopped$/, 3);
+    await example.exited;
+  });
+});

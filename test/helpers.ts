@@ -85,6 +85,8 @@ export interface Child {
   stdout: string[];
   /** Resolves with the first line (past or future) matching `pattern`. */
   waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** Resolves once `count` lines (past or future) match `pattern`, with those lines. */
+  waitForLines(pattern: RegExp, count: number, timeoutMs?: number): Promise<string[]>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Ends the child's standard input. */
   closeStdin(): void;
@@ -116,6 +118,35 @@ export function runCommand(
     stdio: ['pipe', 'pipe', 'pipe'],
     detached: true,
   });
+  const waitForLines = (pattern: RegExp, count: number, timeoutMs = 20_000): Promise<string[]> => {
+    const found = matching(pattern);
+    if (found.length >= count) return Promise.resolve(found.slice(0, count));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(
+          new Error(
+            `fewer than ${count} lines matching ${pattern} within ${timeoutMs} ms; output:\n${lines.join('\n')}`,
+          ),
+        );
+      }, timeoutMs);
+      waiters.push({
+        pattern,
+        count,
+        resolve: (matched) => {
+          clearTimeout(timer);
+          resolve(matched);
+        },
+      });
+      void exited.then(({ code, signal }) => {
+        clearTimeout(timer);
+        reject(
+          new Error(
+            `exited (code ${code}, signal ${signal}) before ${count} lines matching ${pattern}; output:\n${lines.join('\n')}`,
+          ),
+        );
+      });
+    });
+  };
   const signalGroup = (signal: NodeJS.Signals): void => {
     try {
       process.kill(-(child.pid ?? 0), signal);
@@ -125,13 +156,15 @@ export function runCommand(
   };
   const lines: string[] = [];
   const stdout: string[] = [];
-  const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
+  const waiters: { pattern: RegExp; count: number; resolve: (lines: string[]) => void }[] = [];
+  const matching = (pattern: RegExp): string[] => lines.filter((line) => pattern.test(line));
   const onLine = (line: string): void => {
     lines.push(line);
     for (const waiter of [...waiters]) {
-      if (waiter.pattern.test(line)) {
+      const found = matching(waiter.pattern);
+      if (found.length >= waiter.count) {
         waiters.splice(waiters.indexOf(waiter), 1);
-        waiter.resolve(line);
+        waiter.resolve(found.slice(0, waiter.count));
       }
     }
   };
@@ -148,7 +181,8 @@ export function runCommand(
     });
   }
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once('exit', (code, signal) => {
+    // 'close', not 'exit': every line the child printed has been read by then.
+    child.once('close', (code, signal) => {
       resolve({ code, signal });
     });
   });
@@ -163,34 +197,10 @@ export function runCommand(
     exited,
     closeStdin: () => child.stdin.end(),
     signalGroup,
-    waitForLine(pattern, timeoutMs = 20_000) {
-      const seen = lines.find((line) => pattern.test(line));
-      if (seen !== undefined) return Promise.resolve(seen);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          reject(
-            new Error(
-              `no line matching ${pattern} within ${timeoutMs} ms; output:\n${lines.join('\n')}`,
-            ),
-          );
-        }, timeoutMs);
-        waiters.push({
-          pattern,
-          resolve: (line) => {
-            clearTimeout(timer);
-            resolve(line);
-          },
-        });
-        void exited.then(({ code, signal }) => {
-          clearTimeout(timer);
-          reject(
-            new Error(
-              `exited (code ${code}, signal ${signal}) before a line matching ${pattern}; output:\n${lines.join('\n')}`,
-            ),
-          );
-        });
-      });
+    waitForLine(pattern, timeoutMs) {
+      return waitForLines(pattern, 1, timeoutMs).then((found) => found[0] ?? '');
     },
+    waitForLines,
   };
 }
 
