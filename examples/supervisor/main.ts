@@ -41,4 +41,6 @@ const timer = setInterval(() => {
     console.log(lines.join(' | '));
   });
 }, 2000);
-process.once('SIGINT', () => clearInterval(timer));
+process.once('SIGINT', () => {
+  clearInterval(timer);
+});
