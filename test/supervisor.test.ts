@@ -386,20 +386,24 @@ describe('supervisor process', () => {
     expect(Math.max(...times)).toBeLessThanOrEqual(2000);
   });
 
-  it('on SIGTERM lets messages in flight finish, stops every child, and exits 0', async () => {
+  it('on SIGTERM lets messages in flight finish, kills stragglers, stops every child, and exits 0', async () => {
     const { child, namespace } = startSupervisorProcess({
       children: [
         { name: 'busy-bee', module: WORKER, env: { CONCURRENCY: '4' } },
-        { name: 'idle', module: WORKER },
+        { name: 'straggler', module: WORKER, shutdownTimeoutMs: 500 },
       ],
     });
     const pids = await childPids(child, 2);
     const client = await startSystem({ namespace, url: redisUrl() });
     const asks = [1, 2, 3, 4].map(() => client.ask('busy-bee', 'slow', 800));
     await child.waitForLines(/\[busy-bee:\d+\] slow 800 started/, 4);
+    // A straggler: its main thread is stuck, so only SIGKILL after its shutdown timeout ends it.
+    await client.tell('straggler', 'hang');
+    await child.waitForLine(/\[straggler:\d+\] hanging/);
     child.process.kill('SIGTERM');
     expect(await Promise.all(asks)).toEqual(Array(4).fill('slow 800 done'));
     expect((await child.exited).code).toBe(0);
+    expect(child.stdout).toContain(`EXITED straggler ${pids[1]} stopped`);
     for (const pid of pids) expect(alive(pid)).toBe(false);
   });
 });
