@@ -33,6 +33,10 @@ import type { ActorInfo } from './registry.js';
 import { Registry } from './registry.js';
 import type { DropCounts, SystemStats } from './stats.js';
 import { emptyDropCounts } from './stats.js';
+import type { MonitorEvent } from './monitor.js';
+import { monitorNamespace } from './monitor.js';
+import { ChannelListeners, Topic, type Unsubscribe } from './topic.js';
+import type { CommandArgument, RespValue } from './transport/transport.js';
 import { Transport } from './transport/transport.js';
 import { fromWireError, toWireError } from './wire-errors.js';
 
@@ -78,6 +82,7 @@ export class ActorSystem extends EventEmitter implements MessageSender {
   private received = 0;
   private localActorCount = 0;
   private presenceTimer: NodeJS.Timeout | undefined;
+  private readonly channelListeners: ChannelListeners;
 
   private constructor(
     options: ResolvedActorSystemOptions,
@@ -94,6 +99,7 @@ export class ActorSystem extends EventEmitter implements MessageSender {
     this.logOncePerReason = new OncePerReason(options.logger);
     this.runtime = this.createRuntime();
     this.registry = new Registry(transport, this.names, options.presenceTtlMs);
+    this.channelListeners = new ChannelListeners(transport);
     transport.on('down', (error: Error) => {
       options.logger.warn(`${this.address}: ${error.message}`);
       this.emit('connection-lost', error);
@@ -224,6 +230,43 @@ export class ActorSystem extends EventEmitter implements MessageSender {
     options?: AskOptions,
   ): Promise<Reply> {
     return this.askFrom<Reply>(this.address, to, type, body, options, false);
+  }
+
+  /**
+   * A topic: a broadcast channel of plain JSON values (`<namespace>:topic:<name>`),
+   * open to any Redis client.
+   */
+  topic<T = unknown>(name: string): Topic<T> {
+    return new Topic<T>(
+      name,
+      this.names.topicChannel(name),
+      this.transport,
+      this.channelListeners,
+      this.options.maxMessageBytes,
+    );
+  }
+
+  /**
+   * A Redis key of this namespace, `<namespace>:<kind>:<part>:…`, for data an
+   * application keeps next to its actors (histories, inboxes, …).
+   */
+  key(kind: string, ...parts: string[]): string {
+    for (const part of [kind, ...parts]) {
+      if (part === '') throw new InvalidOptionError('key part', 'must not be empty');
+    }
+    return this.names.key(kind, ...parts);
+  }
+
+  /** Runs one Redis command on this system's connection (batched with its other traffic). */
+  command(args: readonly CommandArgument[]): Promise<RespValue> {
+    this.assertRunning();
+    return this.transport.command(args);
+  }
+
+  /** Calls `onEvent` for every payload published on any channel of the namespace. */
+  monitor(onEvent: (event: MonitorEvent) => void): Promise<Unsubscribe> {
+    this.assertRunning();
+    return monitorNamespace(this.transport, this.names, this.codec, onEvent);
   }
 
   /** Counters and connection state; cheap enough to poll. */

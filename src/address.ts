@@ -74,4 +74,10 @@ export class Names {
   key(kind: string, ...parts: string[]): string {
     return [this.namespace, kind, ...parts].join(':');
   }
+
+  /** The channel of topic `name`, `<namespace>:topic:<name>`. */
+  topicChannel(name: string): string {
+    assertValidName('topic name', name);
+    return this.key('topic', name);
+  }
 }

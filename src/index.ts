@@ -55,6 +55,10 @@ export {
   UnknownMessageTypeError,
 } from './errors.js';
 export type { RemoteErrorInfo } from './errors.js';
+export { Topic } from './topic.js';
+export type { InvalidPayloadHandler, Unsubscribe } from './topic.js';
+export type { MonitorEvent } from './monitor.js';
+export type { CommandArgument, RespValue } from './transport/transport.js';
 export { DEFAULTS } from './options.js';
 export type { ActorSystemOptions, MailboxOptions, OverflowPolicy } from './options.js';
 export type { TlsOptions } from './transport/redis-url.js';

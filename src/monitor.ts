@@ -1,0 +1,49 @@
+/**
+ * Watching a namespace's traffic: every payload published on any of its
+ * channels, decoded when it is an envelope (what `redis-actors monitor` shows).
+ */
+import type { Names } from './address.js';
+import { type Codec, Refusal } from './codec.js';
+import type { Envelope } from './envelope.js';
+import type { Unsubscribe } from './topic.js';
+import type { Transport } from './transport/transport.js';
+
+/** One payload seen on a channel of the namespace. */
+export interface MonitorEvent {
+  /** When the monitor received it, ms since the epoch. */
+  at: number;
+  channel: string;
+  /** The channel without the namespace prefix: an address, a name, or `topic:<name>`. */
+  target: string;
+  /** Payload size in bytes. */
+  size: number;
+  /** The envelope, when the payload is a valid one. */
+  envelope: Envelope | undefined;
+  /** The payload as text, when it is not an envelope (topics, foreign or invalid traffic). */
+  text: string | undefined;
+  /** Why the payload is not an envelope, when it is not. */
+  problem: string | undefined;
+}
+
+export async function monitorNamespace(
+  transport: Transport,
+  names: Names,
+  codec: Codec,
+  onEvent: (event: MonitorEvent) => void,
+): Promise<Unsubscribe> {
+  const pattern = names.allChannels();
+  await transport.psubscribe(pattern, (payload, channel) => {
+    const decoded = codec.decode(payload);
+    const isEnvelope = !(decoded instanceof Refusal);
+    onEvent({
+      at: Date.now(),
+      channel,
+      target: names.addressOf(channel) ?? channel,
+      size: payload.length,
+      envelope: isEnvelope ? decoded : undefined,
+      text: isEnvelope ? undefined : payload.toString('utf8'),
+      problem: isEnvelope ? undefined : `${decoded.reason}: ${decoded.detail}`,
+    });
+  });
+  return () => transport.punsubscribe(pattern);
+}

@@ -1,0 +1,111 @@
+/**
+ * Topics: named broadcast channels carrying plain JSON, not envelopes, so any
+ * Redis client can take part (`redis-cli PUBLISH ra:topic:chat.lobby
+ * '{"name":"bob","message":"hi"}'`, as in the seeds). A topic `t` is the
+ * channel `<namespace>:topic:<t>`.
+ */
+import { MessageTooLargeError, NoRecipientError } from './errors.js';
+import type { Transport } from './transport/transport.js';
+
+/** What a topic subscriber is given for a payload that is not JSON. */
+export type InvalidPayloadHandler = (raw: string, problem: string) => void;
+
+/** Ends a subscription. */
+export type Unsubscribe = () => Promise<void>;
+
+/** Shares one Redis subscription per channel among any number of local listeners. */
+export class ChannelListeners {
+  private readonly listeners = new Map<string, Set<(payload: Buffer) => void>>();
+
+  constructor(private readonly transport: Transport) {}
+
+  async add(channel: string, listener: (payload: Buffer) => void): Promise<Unsubscribe> {
+    let set = this.listeners.get(channel);
+    if (set === undefined) {
+      const created = new Set<(payload: Buffer) => void>();
+      set = created;
+      this.listeners.set(channel, created);
+      try {
+        await this.transport.subscribe(channel, (payload) => {
+          for (const each of created) each(payload);
+        });
+      } catch (error) {
+        this.listeners.delete(channel);
+        throw error;
+      }
+    }
+    set.add(listener);
+    const owner = set;
+    return async () => {
+      if (!owner.delete(listener) || owner.size > 0 || this.listeners.get(channel) !== owner)
+        return;
+      this.listeners.delete(channel);
+      await this.transport.unsubscribe(channel);
+    };
+  }
+}
+
+export class Topic<T = unknown> {
+  constructor(
+    /** The topic's name. */
+    readonly name: string,
+    /** The Redis channel it travels on, `<namespace>:topic:<name>`. */
+    readonly channel: string,
+    private readonly transport: Transport,
+    private readonly listeners: ChannelListeners,
+    private readonly maxMessageBytes: number,
+  ) {}
+
+  /**
+   * Publishes `value` as JSON; resolves with how many subscribers received it
+   * (0 is not an error for a broadcast). Throws MessageTooLargeError over the limit.
+   */
+  publish(value: T): Promise<number> {
+    const text = JSON.stringify(value);
+    const size = Buffer.byteLength(text);
+    if (size > this.maxMessageBytes)
+      return Promise.reject(new MessageTooLargeError(size, this.maxMessageBytes));
+    return new Promise((resolve, reject) => {
+      this.transport.publish(this.channel, text, (error, receivers) => {
+        if (error === null) resolve(receivers);
+        else reject(error);
+      });
+    });
+  }
+
+  /** Like {@link publish}, but rejects with NoRecipientError when nobody listens. */
+  async publishToSomeone(value: T): Promise<number> {
+    const receivers = await this.publish(value);
+    if (receivers === 0) throw new NoRecipientError(`topic ${this.name}`, this.channel);
+    return receivers;
+  }
+
+  /**
+   * Calls `onValue` with each JSON value published on the topic (by anyone),
+   * `onInvalid` with each payload that is not JSON or is larger than the limit.
+   * Resolves once Redis confirmed the subscription.
+   */
+  subscribe(
+    onValue: (value: T) => void,
+    onInvalid: InvalidPayloadHandler = () => undefined,
+  ): Promise<Unsubscribe> {
+    return this.listeners.add(this.channel, (payload) => {
+      const raw = payload.toString('utf8');
+      if (payload.length > this.maxMessageBytes) {
+        onInvalid(
+          raw.slice(0, 200),
+          `${payload.length} bytes, over the ${this.maxMessageBytes}-byte limit`,
+        );
+        return;
+      }
+      let value: unknown;
+      try {
+        value = JSON.parse(raw);
+      } catch (error) {
+        onInvalid(raw, `not JSON: ${(error as Error).message}`);
+        return;
+      }
+      onValue(value as T);
+    });
+  }
+}
