@@ -298,10 +298,31 @@ export class ActorSystem extends EventEmitter implements MessageSender {
     return this.stopping;
   }
 
+  /**
+   * Stops one actor of this system (by address, name or ref): it leaves the
+   * registry, its mailbox is unsubscribed, the message in progress finishes
+   * (up to `stopTimeoutMs`), waiting asks get ShuttingDownError, onStop runs.
+   */
+  async stopActor(target: string | ActorRef<unknown>): Promise<void> {
+    const key = typeof target === 'string' ? target : target.address;
+    const actor = this.actors.get(key) ?? [...this.actors.values()].find((each) => each.name === key);
+    if (actor === undefined) throw new InvalidOptionError('actor', `no actor "${key}" lives in ${this.address}`);
+    await this.retire([actor]);
+  }
+
   private async stopNow(): Promise<void> {
     this.stateValue = 'stopping';
     clearInterval(this.presenceTimer);
-    const actors = [...this.actors.values()];
+    await this.retire([...this.actors.values()]);
+    this.pending.rejectAll(() => new ShuttingDownError());
+    await this.transport.unsubscribe(this.names.channel(this.address));
+    await this.transport.close();
+    this.stateValue = 'stopped';
+  }
+
+  /** Takes actors out of service: no new messages, the current ones finish, onStop runs. */
+  private async retire(actors: HostedActor[]): Promise<void> {
+    for (const actor of actors) actor.retiring = true;
     await this.registry.withdraw(actors.map((actor) => actor.address)).catch(() => undefined);
     await Promise.all(actors.map((actor) => this.unsubscribeActor(actor)));
     let timer: NodeJS.Timeout | undefined;
@@ -316,11 +337,9 @@ export class ActorSystem extends EventEmitter implements MessageSender {
       } catch (error) {
         this.options.logger.error(`${actor.address}: onStop failed: ${String(error)}`);
       }
+      this.actors.delete(actor.address);
+      if (this.mainActor === actor) this.mainActor = undefined;
     }
-    this.pending.rejectAll(() => new ShuttingDownError());
-    await this.transport.unsubscribe(this.names.channel(this.address));
-    await this.transport.close();
-    this.stateValue = 'stopped';
   }
 
   /** Whether some process subscribes the channel of `address` (an address or a name). */

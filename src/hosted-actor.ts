@@ -35,6 +35,8 @@ export interface ActorRuntime {
 export class HostedActor {
   readonly mailbox: Mailbox;
   readonly startedAt = Date.now();
+  /** Set when the actor is being stopped: waiting messages are refused. */
+  retiring = false;
   readonly lifecycleContext: ActorLifecycleContext;
   private readonly handlers: ReadonlyMap<string, Handler>;
   private readonly sender: MessageSender;
@@ -87,7 +89,7 @@ export class HostedActor {
       );
       return;
     }
-    if (runtime.isDraining()) {
+    if (this.retiring || runtime.isDraining()) {
       if (isAsk)
         runtime.replyError(
           envelope,

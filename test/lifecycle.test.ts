@@ -128,4 +128,30 @@ describe('lifecycle', () => {
     await child.waitForLine(/^STOPPED$/);
     expect((await child.exited).code).toBe(0);
   });
+
+  it('stopActor() takes one actor out of service and frees its name for a new one', async () => {
+    const namespace = uniqueNamespace();
+    const host = await startSystem({ namespace });
+    const client = await startSystem({ namespace });
+    const stopped: string[] = [];
+    const named = (tag: string) =>
+      defineActor({
+        handlers: { who: () => tag },
+        onStop: () => {
+          stopped.push(tag);
+        },
+      });
+    const first = await host.spawn(named('first'), { name: 'alice' });
+    await host.spawn(named('other'), { name: 'other' });
+    expect(await client.ask('alice', 'who')).toBe('first');
+    await host.stopActor('alice');
+    expect(stopped).toEqual(['first']);
+    expect(await subscribers(`${namespace}:alice`)).toBe(0);
+    expect((await client.registry.list()).map((info) => info.name)).toEqual(['other']);
+    const again = await host.spawn(named('second'), { name: 'bob' });
+    expect(again.address).toBe(first.address);
+    expect(await client.ask('bob', 'who')).toBe('second');
+    expect(await client.ask('other', 'who')).toBe('other');
+    await expect(host.stopActor('nobody')).rejects.toThrow(/no actor "nobody"/);
+  });
 });
