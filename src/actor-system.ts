@@ -55,6 +55,36 @@ type SystemState = SystemStats['state'];
 
 let systemsCreated = 0;
 
+/** Commands that block the connection or change its state for the commands after them. */
+const UNSAFE_ON_SHARED_CONNECTION = new Set([
+  'BLPOP',
+  'BRPOP',
+  'BLMOVE',
+  'BRPOPLPUSH',
+  'BLMPOP',
+  'BZPOPMIN',
+  'BZPOPMAX',
+  'BZMPOP',
+  'WAIT',
+  'MULTI',
+  'EXEC',
+  'DISCARD',
+  'WATCH',
+  'UNWATCH',
+  'SUBSCRIBE',
+  'PSUBSCRIBE',
+  'SSUBSCRIBE',
+  'UNSUBSCRIBE',
+  'PUNSUBSCRIBE',
+  'MONITOR',
+  'SELECT',
+  'QUIT',
+  'RESET',
+  'CLIENT',
+  'AUTH',
+  'HELLO',
+]);
+
 /**
  * Events: `connection-lost` (ConnectionError), `connection-restored`,
  * `mailbox-lost` (ConnectionError: a resubscribe was refused).
@@ -257,9 +287,29 @@ export class ActorSystem extends EventEmitter implements MessageSender {
     return this.names.key(kind, ...parts);
   }
 
-  /** Runs one Redis command on this system's connection (batched with its other traffic). */
+  /**
+   * Runs one Redis command on this system's connection, pipelined with its
+   * other traffic. Blocking commands (BLPOP, XREAD BLOCK, …), transactions
+   * (MULTI, WATCH) and subscriptions would stall or interleave with that
+   * traffic and are refused with InvalidOptionError: use a Lua script (EVAL)
+   * for atomic multi-step updates, and a connection of your own for blocking reads.
+   */
   command(args: readonly CommandArgument[]): Promise<RespValue> {
     this.assertRunning();
+    const name = String(args[0] ?? '').toUpperCase();
+    const blocks = args.some((arg) => typeof arg === 'string' && arg.toUpperCase() === 'BLOCK');
+    if (
+      UNSAFE_ON_SHARED_CONNECTION.has(name) ||
+      (blocks && (name === 'XREAD' || name === 'XREADGROUP'))
+    ) {
+      return Promise.reject(
+        new InvalidOptionError(
+          'command',
+          `${name} cannot run on the shared connection (it blocks, or holds connection state); ` +
+            `use EVAL for atomic updates or a Redis client of your own`,
+        ),
+      );
+    }
     return this.transport.command(args);
   }
 
@@ -305,8 +355,10 @@ export class ActorSystem extends EventEmitter implements MessageSender {
    */
   async stopActor(target: string | ActorRef<unknown>): Promise<void> {
     const key = typeof target === 'string' ? target : target.address;
-    const actor = this.actors.get(key) ?? [...this.actors.values()].find((each) => each.name === key);
-    if (actor === undefined) throw new InvalidOptionError('actor', `no actor "${key}" lives in ${this.address}`);
+    const actor =
+      this.actors.get(key) ?? [...this.actors.values()].find((each) => each.name === key);
+    if (actor === undefined)
+      throw new InvalidOptionError('actor', `no actor "${key}" lives in ${this.address}`);
     await this.retire([actor]);
   }
 
@@ -359,7 +411,10 @@ export class ActorSystem extends EventEmitter implements MessageSender {
   }
 
   private refreshPresence(): void {
-    const actors = [...this.actors.values()].map((actor) => this.presenceOf(actor));
+    // An actor being stopped was withdrawn already; announcing it again would revive it for a TTL.
+    const actors = [...this.actors.values()]
+      .filter((actor) => !actor.retiring)
+      .map((actor) => this.presenceOf(actor));
     this.registry.announce(actors).catch((error: unknown) => {
       this.logOncePerReason.warn(
         'presence',

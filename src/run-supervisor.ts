@@ -24,7 +24,7 @@ export interface RunningSupervisor {
   system: ActorSystem;
   supervisor: Supervisor;
   /** Stops the children, the system and the broker this process started, then exits with `code`. */
-  shutdown(code: number): Promise<never>;
+  shutdown: (code: number) => Promise<never>;
 }
 
 /** Runs a supervisor as this process's purpose; installs SIGINT/SIGTERM handlers. */

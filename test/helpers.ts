@@ -1,5 +1,6 @@
 /** Shared test helpers: per-test namespaces, systems that stop themselves, raw clients, child processes. */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { nanoid } from 'nanoid';
@@ -236,4 +237,14 @@ export async function startOwnRedis(
     fs.rmSync(dir, { recursive: true, force: true });
   });
   return server;
+}
+
+/** Whether `pid` still runs. An exited process not yet reaped (a zombie, state Z) does not. */
+export function isRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.charAt(stat.lastIndexOf(')') + 2) !== 'Z';
+  } catch {
+    return false;
+  }
 }

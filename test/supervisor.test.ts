@@ -9,7 +9,7 @@ import {
   Supervisor,
   type SupervisorOptions,
 } from '../src/index.js';
-import { redisUrl, runTs, startSystem, uniqueNamespace } from './helpers.js';
+import { isRunning, redisUrl, runTs, startSystem, uniqueNamespace } from './helpers.js';
 
 const WORKER = 'test/fixtures/worker.ts';
 
@@ -49,19 +49,9 @@ function next<T>(
   });
 }
 
-/** Whether `pid` still runs. An exited process not yet reaped (a zombie, state Z) does not. */
-function alive(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
 /** Resolves with how long `pid` took to die, or rejects after `withinMs`. */
 async function deathOf(pid: number, since: number, withinMs: number): Promise<number> {
-  while (alive(pid)) {
+  while (isRunning(pid)) {
     if (Date.now() - since > withinMs)
       throw new Error(`pid ${pid} still alive after ${withinMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -203,7 +193,7 @@ describe('supervisor', () => {
     const after = supervisor.children();
     expect(after.map((child) => child.state)).toEqual(['running', 'running', 'running']);
     for (const [i, child] of after.entries()) expect(child.pid).not.toBe(before[i]?.pid);
-    for (const old of before) expect(alive(old.pid ?? 0)).toBe(false);
+    for (const old of before) expect(isRunning(old.pid ?? 0)).toBe(false);
   });
 
   it('rest_for_one restarts the dead child and those started after it', async () => {
@@ -369,7 +359,7 @@ describe('supervisor process', () => {
     // steady once; crashy once plus 3 restarts; the 4th failure escalates.
     expect(started.filter((line) => line.startsWith('STARTED crashy'))).toHaveLength(4);
     expect(started.filter((line) => line.startsWith('STARTED steady'))).toHaveLength(1);
-    for (const line of started) expect(alive(Number(line.split(' ')[2]))).toBe(false);
+    for (const line of started) expect(isRunning(Number(line.split(' ')[2]))).toBe(false);
   });
 
   it('after kill -9 of the supervisor, every child exits within 2 s, even a hung one', async () => {
@@ -404,6 +394,6 @@ describe('supervisor process', () => {
     expect(await Promise.all(asks)).toEqual(Array(4).fill('slow 800 done'));
     expect((await child.exited).code).toBe(0);
     expect(child.stdout).toContain(`EXITED straggler ${pids[1]} stopped`);
-    for (const pid of pids) expect(alive(pid)).toBe(false);
+    for (const pid of pids) expect(isRunning(pid)).toBe(false);
   });
 });

@@ -61,6 +61,14 @@ describe('topics, keys and commands', () => {
     const items = (await system.command(['LRANGE', key, '0', '-1'])) as Buffer[];
     expect(items.map(String)).toEqual(['a', 'b']);
     expect(() => system.key('chat', '')).toThrow(/must not be empty/);
+    for (const refused of [
+      ['BLPOP', key, '0'],
+      ['MULTI'],
+      ['SUBSCRIBE', 'x'],
+      ['XREAD', 'BLOCK', '0', 'STREAMS', key, '$'],
+    ]) {
+      await expect(system.command(refused)).rejects.toThrow(/cannot run on the shared connection/);
+    }
   });
 
   it('monitors every message of the namespace, decoded', async () => {

@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import { isRunning, runCommand, uniqueNamespace } from './helpers.js';
+
+interface Summary {
+  estimate: number;
+  standardError: number;
+  samples: number;
+  deviation: number;
+  contributions: { name: string; address: string; samples: number }[];
+}
+
+/** Reads the final summary the pi example prints. */
+function parseSummary(lines: string[]): Summary {
+  const text = lines.join('\n');
+  const result = /π ≈ ([\d.]+) ± ([\d.]+) \(standard error\)/.exec(text);
+  const samples = /^(\d+) samples \(\d+ inside\)/m.exec(text);
+  const deviation = /\|estimate - π\| = ([\d.]+) standard errors/.exec(text);
+  if (result === null || samples === null || deviation === null)
+    throw new Error(`no summary in:\n${text}`);
+  const contributions = [...text.matchAll(/^ {2}(\S+)\s+(\S+)\s+(\d+) samples$/gm)].map(
+    (match) => ({
+      name: match[1] ?? '',
+      address: match[2] ?? '',
+      samples: Number(match[3]),
+    }),
+  );
+  return {
+    estimate: Number(result[1]),
+    standardError: Number(result[2]),
+    samples: Number(samples[1]),
+    deviation: Number(deviation[1]),
+    contributions,
+  };
+}
+
+const BATCH = 1 << 20;
+
+function pi(args: string[], namespace = uniqueNamespace()) {
+  return runCommand('npm', ['run', '--silent', 'pi', '--', '--batch', String(BATCH), ...args], {
+    REDIS_ACTORS_NAMESPACE: namespace,
+  });
+}
+
+function expectConsistent(summary: Summary): void {
+  // Every batch is counted whole, or not at all.
+  expect(summary.samples % BATCH).toBe(0);
+  expect(summary.contributions.reduce((sum, each) => sum + each.samples, 0)).toBe(summary.samples);
+  expect(Math.abs(summary.estimate - Math.PI)).toBeLessThanOrEqual(4 * summary.standardError);
+}
+
+describe('volunteer Monte-Carlo pi', () => {
+  it('reaches the requested precision with 2 workers, within 4 standard errors of π', async () => {
+    const run = pi(['--workers', '2', '--precision', '2e-4']);
+    const { code } = await run.exited;
+    expect(code).toBe(0);
+    const summary = parseSummary(run.stdout);
+    expect(summary.standardError).toBeLessThanOrEqual(2e-4);
+    expect(summary.contributions.map((each) => each.name).sort()).toEqual([
+      'pi-worker-1',
+      'pi-worker-2',
+    ]);
+    expectConsistent(summary);
+  });
+
+  it('counts a volunteer started separately, sending batches unasked', async () => {
+    const namespace = uniqueNamespace();
+    // No workers of its own: only the volunteer can bring the computation to its end.
+    const run = pi(['--workers', '0', '--samples', String(100 * BATCH)], namespace);
+    await run.waitForLine(/^computing π with 0 worker/);
+    const volunteer = runCommand(
+      'npm',
+      ['run', '--silent', 'pi:volunteer', '--', '--batch', String(BATCH)],
+      {
+        REDIS_ACTORS_NAMESPACE: namespace,
+      },
+    );
+    const joined = await volunteer.waitForLine(/^volunteer \S+ computing for "pi-collector"/);
+    const volunteerAddress = joined.split(' ')[1];
+    expect((await run.exited).code).toBe(0);
+    const summary = parseSummary(run.stdout);
+    expect(summary.contributions).toEqual([
+      { name: 'volunteer', address: volunteerAddress, samples: summary.samples },
+    ]);
+    expectConsistent(summary);
+    expect(await volunteer.waitForLine(/^collector done: π ≈/)).toMatch(
+      /this volunteer contributed \d+ samples/,
+    );
+    expect((await volunteer.exited).code).toBe(0);
+  });
+
+  it('survives a worker killed with -9: restarted, and the totals stay consistent', async () => {
+    const run = pi(['--workers', '2', '--samples', String(400 * BATCH)]);
+    const worker = await run.waitForLine(/^ {2}pi-worker-1 {2}pid \d+/);
+    const pid = Number(/pid (\d+)/.exec(worker)?.[1]);
+    await run.waitForLine(/^samples [\d.]+[MG] {2}π ≈/);
+    process.kill(pid, 'SIGKILL');
+    await run.waitForLine(/^pi-worker-1 restarted: pid \d+ \(restart #1\)$/);
+    expect((await run.exited).code).toBe(0);
+    expect(isRunning(pid)).toBe(false);
+    const summary = parseSummary(run.stdout);
+    expectConsistent(summary);
+    expect(summary.samples).toBeGreaterThanOrEqual(400 * BATCH);
+    // The new worker-1 contributes under its new address (the old one's batches, if any, under the old).
+    expect(summary.contributions.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('refuses bad arguments with a usage message', async () => {
+    const run = pi(['--workers', 'many']);
+    expect((await run.exited).code).toBe(2);
+    expect(run.lines.join('\n')).toMatch(/--workers must be an integer >= 0/);
+  });
+});
