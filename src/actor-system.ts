@@ -31,6 +31,7 @@ import { resolveActorSystemOptions, resolveMailboxOptions } from './options.js';
 import { PendingAsks } from './pending-asks.js';
 import type { ActorInfo } from './registry.js';
 import { Registry } from './registry.js';
+import { settledWithin } from './settled-within.js';
 import type { DropCounts, SystemStats } from './stats.js';
 import { emptyDropCounts } from './stats.js';
 import type { MonitorEvent } from './monitor.js';
@@ -281,9 +282,8 @@ export class ActorSystem extends EventEmitter implements MessageSender {
    * application keeps next to its actors (histories, inboxes, …).
    */
   key(kind: string, ...parts: string[]): string {
-    for (const part of [kind, ...parts]) {
-      if (part === '') throw new InvalidOptionError('key part', 'must not be empty');
-    }
+    // ':' inside a part would make keys ambiguous: key('a', 'b:c') = key('a:b', 'c').
+    for (const part of [kind, ...parts]) assertValidName('key part', part);
     return this.names.key(kind, ...parts);
   }
 
@@ -375,7 +375,11 @@ export class ActorSystem extends EventEmitter implements MessageSender {
   /** Takes actors out of service: no new messages, the current ones finish, onStop runs. */
   private async retire(actors: HostedActor[]): Promise<void> {
     for (const actor of actors) actor.retiring = true;
-    await this.registry.withdraw(actors.map((actor) => actor.address)).catch(() => undefined);
+    // Skipped or bounded without Redis: it would wait for a reconnect that may never come,
+    // and presence expires on its own anyway.
+    if (this.transport.state.connected) {
+      await settledWithin(this.registry.withdraw(actors.map((actor) => actor.address)), 1000);
+    }
     await Promise.all(actors.map((actor) => this.unsubscribeActor(actor)));
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([

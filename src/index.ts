@@ -59,6 +59,7 @@ export { Topic } from './topic.js';
 export type { InvalidPayloadHandler, Unsubscribe } from './topic.js';
 export type { MonitorEvent } from './monitor.js';
 export type { CommandArgument, RespValue } from './transport/transport.js';
+export { RedisReplyError } from './transport/resp.js';
 export { DEFAULTS } from './options.js';
 export type { ActorSystemOptions, MailboxOptions, OverflowPolicy } from './options.js';
 export type { TlsOptions } from './transport/redis-url.js';

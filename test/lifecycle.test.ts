@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { ActorSystem, ShuttingDownError, defineActor } from '../src/index.js';
-import { deferred, rawClient, redisUrl, runTs, startSystem, uniqueNamespace } from './helpers.js';
+import {
+  captureLogger,
+  deferred,
+  rawClient,
+  redisUrl,
+  runTs,
+  startOwnRedis,
+  startSystem,
+  uniqueNamespace,
+} from './helpers.js';
 
 async function subscribers(channel: string): Promise<number> {
   const [, count] = (await rawClient().pubsub('NUMSUB', channel)) as [string, number];
@@ -153,5 +162,23 @@ describe('lifecycle', () => {
     expect(await client.ask('bob', 'who')).toBe('second');
     expect(await client.ask('other', 'who')).toBe('other');
     await expect(host.stopActor('nobody')).rejects.toThrow(/no actor "nobody"/);
+  });
+
+  it('stop() completes when Redis has gone away, rejecting pending asks', async () => {
+    const server = await startOwnRedis();
+    const namespace = uniqueNamespace();
+    const system = await ActorSystem.start({ url: server.url, namespace, logger: captureLogger() });
+    await system.spawn(defineActor({ handlers: {} }), { name: 'orphaned' });
+    const topicGone = await system.topic('t').subscribe(() => undefined);
+    const lost = new Promise((resolve) => system.once('connection-lost', resolve));
+    await server.stop();
+    await lost;
+    const pending = system
+      .ask('anyone', 'x', undefined, { timeoutMs: 60_000 })
+      .catch((e: unknown) => e);
+    await topicGone();
+    await system.stop();
+    expect(system.state).toBe('stopped');
+    expect(await pending).toBeInstanceOf(Error);
   });
 });

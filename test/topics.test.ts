@@ -60,7 +60,8 @@ describe('topics, keys and commands', () => {
     expect(await system.command(['RPUSH', key, 'a', 'b'])).toBe(2);
     const items = (await system.command(['LRANGE', key, '0', '-1'])) as Buffer[];
     expect(items.map(String)).toEqual(['a', 'b']);
-    expect(() => system.key('chat', '')).toThrow(/must not be empty/);
+    expect(() => system.key('chat', '')).toThrow(/invalid key part/);
+    expect(() => system.key('mail', 'inbox:a', 'b')).toThrow(/without spaces, ':'/);
     for (const refused of [
       ['BLPOP', key, '0'],
       ['MULTI'],

@@ -60,6 +60,9 @@ export function startRedisServer(options: StartRedisServerOptions): Promise<Runn
   ];
   const child = spawn(options.command ?? 'redis-server', args, {
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group: Ctrl-C at the terminal must not take Redis away from
+    // the application's clean shutdown; whoever started it stops it.
+    detached: true,
   });
   const readyTimeoutMs = options.readyTimeoutMs ?? 10_000;
   let output = '';

@@ -7,9 +7,17 @@
 import { EventEmitter } from 'node:events';
 import { Redis, type RedisOptions } from 'ioredis';
 import { ConnectionError, ShuttingDownError } from '../errors.js';
+import { settledWithin } from '../settled-within.js';
 import type { RedisEndpoint, TlsOptions } from './redis-url.js';
 
 export type MessageHandler = (payload: Buffer, channel: string) => void;
+
+/**
+ * How long an UNSUBSCRIBE or QUIT may wait for Redis's answer. ioredis retries
+ * forever (maxRetriesPerRequest: null) and a server that went away would make
+ * stop() hang; closing the connection ends the subscriptions anyway.
+ */
+const CONFIRM_TIMEOUT_MS = 1000;
 
 export interface SubscriberConnectionOptions {
   endpoint: RedisEndpoint;
@@ -98,7 +106,8 @@ export class SubscriberConnection extends EventEmitter {
    */
   async unsubscribe(channel: string): Promise<void> {
     if (!this.channels.has(channel) || this.closed) return;
-    await this.redis.unsubscribe(channel).catch(() => undefined);
+    // Disconnected: nothing to tell Redis, and the reconnect will not resubscribe it.
+    if (this.ready) await settledWithin(this.redis.unsubscribe(channel), CONFIRM_TIMEOUT_MS);
     this.channels.delete(channel);
   }
 
@@ -116,7 +125,7 @@ export class SubscriberConnection extends EventEmitter {
 
   async punsubscribe(pattern: string): Promise<void> {
     if (!this.patterns.has(pattern) || this.closed) return;
-    await this.redis.punsubscribe(pattern).catch(() => undefined);
+    if (this.ready) await settledWithin(this.redis.punsubscribe(pattern), CONFIRM_TIMEOUT_MS);
     this.patterns.delete(pattern);
   }
 
@@ -126,9 +135,7 @@ export class SubscriberConnection extends EventEmitter {
     this.ready = false;
     this.channels.clear();
     this.patterns.clear();
-    if (this.redis.status === 'ready') {
-      await this.redis.quit().catch(() => undefined);
-    }
+    if (this.redis.status === 'ready') await settledWithin(this.redis.quit(), CONFIRM_TIMEOUT_MS);
     this.redis.disconnect();
   }
 
