@@ -10,7 +10,9 @@ import { nanoid } from 'nanoid';
 import type { ActorDefinition, AskOptions, Handlers, MessageSender } from './actor.js';
 import { ActorRef } from './actor-ref.js';
 import { Names, assertValidName, localActorAddress, processAddress } from './address.js';
-import { Codec, Refusal } from './codec.js';
+import { ArrivalOrder } from './arrival-order.js';
+import { ClaimCheck } from './claim-check.js';
+import { Codec, type EncodedMessage, Refusal } from './codec.js';
 import { RecentIds } from './dedupe.js';
 import type { Envelope } from './envelope.js';
 import { PROTOCOL_VERSION } from './envelope.js';
@@ -19,6 +21,7 @@ import {
   InvalidMessageError,
   InvalidOptionError,
   MailboxFullError,
+  MessageTooLargeError,
   NameTakenError,
   NoRecipientError,
   ShuttingDownError,
@@ -114,6 +117,8 @@ export class ActorSystem extends EventEmitter implements MessageSender {
   private localActorCount = 0;
   private presenceTimer: NodeJS.Timeout | undefined;
   private readonly channelListeners: ChannelListeners;
+  private readonly claimCheck: ClaimCheck;
+  private readonly arrivals = new ArrivalOrder();
 
   private constructor(
     options: ResolvedActorSystemOptions,
@@ -131,6 +136,10 @@ export class ActorSystem extends EventEmitter implements MessageSender {
     this.runtime = this.createRuntime();
     this.registry = new Registry(transport, this.names, options.presenceTtlMs);
     this.channelListeners = new ChannelListeners(transport);
+    this.claimCheck = new ClaimCheck(transport, this.names, {
+      thresholdBytes: options.claimCheckBytes,
+      ttlMs: options.claimCheckTtlMs,
+    });
     transport.on('down', (error: Error) => {
       options.logger.warn(`${this.address}: ${error.message}`);
       this.emit('connection-lost', error);
@@ -273,7 +282,8 @@ export class ActorSystem extends EventEmitter implements MessageSender {
       this.names.topicChannel(name),
       this.transport,
       this.channelListeners,
-      this.options.maxMessageBytes,
+      // Topics are never claim-checked: beyond this size a PUBLISH could cut off subscribers.
+      Math.min(this.options.claimCheckBytes, this.options.maxMessageBytes),
     );
   }
 
@@ -443,6 +453,16 @@ export class ActorSystem extends EventEmitter implements MessageSender {
   /** Every payload from every mailbox of this system comes through here. */
   private receive(payload: Buffer, target: HostedActor | undefined): void {
     this.received++;
+    if (this.arrivals.busy) {
+      this.arrivals.hold(() => {
+        this.receiveInOrder(payload, target);
+      });
+      return;
+    }
+    this.receiveInOrder(payload, target);
+  }
+
+  private receiveInOrder(payload: Buffer, target: HostedActor | undefined): void {
     const decoded = this.codec.decode(payload);
     if (decoded instanceof Refusal) {
       this.refuse(decoded);
@@ -456,6 +476,85 @@ export class ActorSystem extends EventEmitter implements MessageSender {
       );
       return;
     }
+    if (decoded.claim !== undefined) {
+      this.receiveClaimed(decoded, decoded.claim.size, target);
+      return;
+    }
+    this.dispatch(decoded, target);
+  }
+
+  /** A stub for a message stored under a key: fetch it (in order), then dispatch it. */
+  private receiveClaimed(stub: Envelope, size: number, target: HostedActor | undefined): void {
+    try {
+      this.claimCheck.keyOf(stub);
+    } catch (error) {
+      this.refuse(new Refusal('bad-claim', (error as Error).message));
+      return;
+    }
+    const refuseWith = (refusal: Refusal, error: Error): void => {
+      this.refuse(refusal);
+      if (stub.kind === 'ask') this.replyError(stub, stub.to, error, 'framework');
+    };
+    if (size > this.options.maxMessageBytes) {
+      this.claimCheck.discard(stub);
+      refuseWith(
+        new Refusal(
+          'oversized',
+          `claimed message of ${size} bytes, limit ${this.options.maxMessageBytes}`,
+        ),
+        new MessageTooLargeError(size, this.options.maxMessageBytes),
+      );
+      return;
+    }
+    if (stub.kind === 'ask' && (stub.deadline as number) < Date.now()) {
+      this.claimCheck.discard(stub);
+      this.drop(
+        'expired',
+        'expired',
+        `ask "${stub.type}" from ${stub.from} arrived after its deadline`,
+      );
+      return;
+    }
+    const fetched = this.claimCheck.fetch(stub).then(
+      (full) => {
+        if (full === null) {
+          refuseWith(
+            new Refusal(
+              'claim-missing',
+              `claimed message ${stub.id} expired or was taken before it was fetched`,
+            ),
+            new InvalidMessageError(
+              'claim-missing',
+              `message ${stub.id} was gone before it could be fetched`,
+            ),
+          );
+          return;
+        }
+        // This buffer is ours alone: binary values may be views of it, not copies.
+        const decoded = this.codec.decode(full, true);
+        if (decoded instanceof Refusal) {
+          this.refuse(decoded);
+        } else if (decoded.id !== stub.id || decoded.kind !== stub.kind) {
+          this.refuse(
+            new Refusal('bad-claim', `claimed message does not match its stub ${stub.id}`),
+          );
+        } else {
+          this.dispatch(decoded, target);
+        }
+      },
+      (error: unknown) => {
+        this.logOncePerReason.warn(
+          'claim-fetch',
+          `${this.address}: cannot fetch claimed message: ${String(error)}`,
+        );
+        this.drops.invalid++;
+      },
+    );
+    this.arrivals.waitFor(fetched);
+  }
+
+  /** Routes a valid, first-seen envelope: replies to pending asks, tells and asks to actors. */
+  private dispatch(decoded: Envelope, target: HostedActor | undefined): void {
     if (decoded.kind === 'reply' || decoded.kind === 'error') {
       this.settle(decoded);
       return;
@@ -646,43 +745,46 @@ export class ActorSystem extends EventEmitter implements MessageSender {
     return this.stateValue === 'running' || (internal && this.stateValue === 'stopping');
   }
 
-  /** Encodes and publishes; encoding failures (too large, unserializable) go to the callback. */
+  /**
+   * Encodes and publishes (through the claim check when large); encoding
+   * failures (too large, unserializable) go to the callback.
+   */
   private publish(
     envelope: Envelope,
     body: unknown,
     channel: string,
     callback: (error: Error | null, receivers: number) => void,
   ): void {
-    let text: string;
+    let encoded: EncodedMessage;
     try {
-      text = this.encode(envelope, body);
+      encoded = this.codec.encode(envelope, body);
     } catch (error) {
       callback(error as Error, 0);
       return;
     }
     this.sent++;
-    this.transport.publish(channel, text, callback);
-  }
-
-  private encode(envelope: Envelope, body: unknown): string {
-    this.codec.setBody(envelope, body);
-    return this.codec.encode(envelope);
+    this.claimCheck.publish(channel, envelope, encoded, callback);
   }
 
   private reply(ask: Envelope, from: string, body: unknown): void {
     const envelope = this.replyEnvelope(ask, from, 'reply');
-    let text: string;
+    let encoded: EncodedMessage;
     try {
-      text = this.encode(envelope, body);
+      encoded = this.codec.encode(envelope, body);
     } catch (error) {
       // The reply itself cannot be sent (too large, unserializable): tell the asker why.
       this.replyError(ask, from, error, 'framework');
       return;
     }
     this.sent++;
-    this.transport.publish(this.names.channel(envelope.to), text, (error, receivers) => {
-      this.afterReply(envelope, error, receivers);
-    });
+    this.claimCheck.publish(
+      this.names.channel(envelope.to),
+      envelope,
+      encoded,
+      (error, receivers) => {
+        this.afterReply(envelope, error, receivers);
+      },
+    );
   }
 
   private replyError(
@@ -692,23 +794,24 @@ export class ActorSystem extends EventEmitter implements MessageSender {
     origin: 'framework' | 'handler',
   ): void {
     const envelope = this.replyEnvelope(ask, from, 'error');
-    envelope.body = toWireError(error, origin);
-    let text: string;
+    let encoded: EncodedMessage;
     try {
-      text = this.codec.encode(envelope);
+      encoded = this.codec.encode(envelope, toWireError(error, origin));
     } catch {
       // A huge stack or message: keep name and code, which is what callers branch on.
-      envelope.body = {
-        ...toWireError(error, origin),
-        stack: undefined,
-        message: 'error too large to send',
-      };
-      text = JSON.stringify(envelope);
+      const wire = { ...toWireError(error, origin), message: 'error too large to send' };
+      delete wire.stack;
+      encoded = this.codec.encode(envelope, wire);
     }
     this.sent++;
-    this.transport.publish(this.names.channel(envelope.to), text, (sendError, receivers) => {
-      this.afterReply(envelope, sendError, receivers);
-    });
+    this.claimCheck.publish(
+      this.names.channel(envelope.to),
+      envelope,
+      encoded,
+      (sendError, receivers) => {
+        this.afterReply(envelope, sendError, receivers);
+      },
+    );
   }
 
   private replyEnvelope(ask: Envelope, from: string, kind: 'reply' | 'error'): Envelope {

@@ -4,6 +4,8 @@
  * application code may configure differently); plain JSON bodies skip it.
  */
 import { SuperJSON } from 'superjson';
+import { buildFrame, isBinaryFrame, parseFrame, sliceAttachments } from './binary-frame.js';
+import { binaryTypeOf, bytesOf, reviveBinary } from './binary-values.js';
 import type { Envelope } from './envelope.js';
 import { envelopeProblem } from './envelope.js';
 import { InvalidMessageError, MessageTooLargeError, RedisActorsError } from './errors.js';
@@ -33,8 +35,41 @@ interface SerializedFrameworkError {
   details: Record<string, unknown>;
 }
 
-function createSuperJson(): SuperJSON {
+/** Attachments of the message being encoded or decoded (superjson works synchronously). */
+interface AttachmentContext {
+  parts: Buffer[];
+  /** Decoding: whether revived values may share the received memory instead of copying. */
+  shareMemory: boolean;
+}
+
+interface BinaryReference {
+  /** Index in the frame's attachments. */
+  attachment: number;
+  type: string;
+}
+
+function createSuperJson(context: () => AttachmentContext | undefined): SuperJSON {
   const superjson = new SuperJSON();
+  // Binary values travel as frame attachments; the body keeps a reference.
+  superjson.registerCustom<ArrayBufferView | ArrayBuffer, JSONValue>(
+    {
+      isApplicable: (value): value is ArrayBufferView | ArrayBuffer =>
+        binaryTypeOf(value) !== undefined,
+      serialize: (value) => {
+        const current = context();
+        if (current === undefined) throw new Error('binary values can only be sent in messages');
+        current.parts.push(bytesOf(value));
+        return { attachment: current.parts.length - 1, type: binaryTypeOf(value) ?? '' };
+      },
+      deserialize: (json) => {
+        const reference = json as unknown as BinaryReference;
+        const bytes = context()?.parts[reference.attachment];
+        if (bytes === undefined) throw new Error(`attachment ${reference.attachment} is missing`);
+        return reviveBinary(reference.type, bytes, context()?.shareMemory ?? false);
+      },
+    },
+    'binary',
+  );
   superjson.allowErrorProps('code', 'stack');
   // Framework errors inside bodies come back as instances of their own class.
   superjson.registerCustom<RedisActorsError, JSONValue>(
@@ -132,63 +167,71 @@ export interface CodecLimits {
   maxMessageBytes: number;
 }
 
+/** An encoded message: JSON text, or the chunks of a binary frame; and its size in bytes. */
+export interface EncodedMessage {
+  payload: string | Buffer[];
+  size: number;
+}
+
 /** Encodes and decodes envelopes within the given limits. */
 export class Codec {
-  private readonly superjson = createSuperJson();
+  private attachmentContext: AttachmentContext | undefined;
+  private readonly superjson = createSuperJson(() => this.attachmentContext);
+  /** Attachments of decoded binary frames, until their body is read. */
+  private readonly attachmentsOf = new WeakMap<Envelope, AttachmentContext>();
 
   constructor(private readonly limits: CodecLimits) {}
 
-  /** Sets `body` (and `meta` when needed) on `envelope` from a JavaScript value. */
-  setBody(envelope: Envelope, body: unknown): void {
-    if (body === undefined) return;
-    if (isPlainJson(body, 0)) {
-      envelope.body = body;
-      return;
-    }
-    const unsupported = unsupportedValuePath(body, 'body', new Set());
-    if (unsupported !== undefined) {
-      throw new InvalidMessageError(
-        'unserializable-body',
-        `cannot send this body: ${unsupported} cannot travel between processes. ` +
-          `Send data: JSON values, Date, Map, Set, BigInt, undefined, RegExp, URL, typed arrays, errors.`,
-      );
-    }
-    let serialized: ReturnType<SuperJSON['serialize']>;
+  /**
+   * Sets `body` on `envelope` and serialises it: JSON text, or a binary frame
+   * when the body holds Buffers or typed arrays (their bytes are not copied, so
+   * they must not change before the message is written, at the end of this
+   * event-loop turn). Throws MessageTooLargeError over the limit,
+   * InvalidMessageError for a body that cannot travel.
+   */
+  encode(envelope: Envelope, body: unknown): EncodedMessage {
+    const context: AttachmentContext = { parts: [], shareMemory: false };
+    this.attachmentContext = context;
     try {
-      serialized = this.superjson.serialize(body);
-    } catch (cause) {
-      throw new InvalidMessageError(
-        'unserializable-body',
-        `cannot send this body: ${(cause as Error).message}. Bodies may hold JSON values, ` +
-          `Date, Map, Set, BigInt, undefined, RegExp, URL, typed arrays and errors.`,
-      );
+      this.setBody(envelope, body);
+    } finally {
+      this.attachmentContext = undefined;
     }
-    envelope.body = serialized.json;
-    if (serialized.meta !== undefined) envelope.meta = serialized.meta;
+    if (context.parts.length === 0) {
+      const text = JSON.stringify(envelope);
+      // A UTF-16 code unit is at most 3 UTF-8 bytes, so most texts need no exact count.
+      const size =
+        text.length * 3 > this.limits.maxMessageBytes ? Buffer.byteLength(text) : text.length;
+      this.assertWithinLimit(size);
+      return { payload: text, size };
+    }
+    envelope.attachments = context.parts.map((part) => part.length);
+    const frame = buildFrame(JSON.stringify(envelope), context.parts);
+    this.assertWithinLimit(frame.size);
+    return { payload: frame.chunks, size: frame.size };
   }
 
-  /** Serialises an envelope; throws {@link MessageTooLargeError} over the limit. */
-  encode(envelope: Envelope): string {
-    const text = JSON.stringify(envelope);
-    // A UTF-16 code unit is at most 3 UTF-8 bytes, so most texts need no exact count.
-    if (text.length * 3 > this.limits.maxMessageBytes) {
-      const size = Buffer.byteLength(text);
-      if (size > this.limits.maxMessageBytes) {
-        throw new MessageTooLargeError(size, this.limits.maxMessageBytes);
-      }
-    }
-    return text;
-  }
-
-  /** Parses and validates one payload from a mailbox. */
-  decode(payload: Buffer): Envelope | Refusal {
+  /**
+   * Parses and validates one payload. `shareMemory`: binary values in it may
+   * be views of `payload` (when nothing else will reuse that memory).
+   */
+  decode(payload: Buffer, shareMemory = false): Envelope | Refusal {
     if (payload.length > this.limits.maxMessageBytes) {
       return new Refusal(
         'oversized',
         `${payload.length} bytes, limit ${this.limits.maxMessageBytes}`,
       );
     }
-    const text = payload.toString('utf8');
+    let text: string;
+    let attachmentStarts = -1;
+    if (isBinaryFrame(payload)) {
+      const frame = parseFrame(payload);
+      if (typeof frame === 'string') return new Refusal('bad-frame', frame);
+      text = frame.header;
+      attachmentStarts = frame.attachmentStarts;
+    } else {
+      text = payload.toString('utf8');
+    }
     let value: unknown;
     try {
       value = JSON.parse(text);
@@ -204,14 +247,18 @@ export class Codec {
       return new Refusal(problem.slice(0, colon), problem.slice(colon + 2));
     }
     const envelope = value as Envelope;
-    if (envelope.meta !== undefined) {
-      const metaText = JSON.stringify(envelope.meta);
-      if (UNSAFE_PATH.test(metaText)) {
-        return new Refusal(
-          'unsafe-meta',
-          'superjson meta names a __proto__, constructor or prototype path',
-        );
-      }
+    if (envelope.meta !== undefined && UNSAFE_PATH.test(JSON.stringify(envelope.meta))) {
+      return new Refusal(
+        'unsafe-meta',
+        'superjson meta names a __proto__, constructor or prototype path',
+      );
+    }
+    if (attachmentStarts >= 0) {
+      const parts = sliceAttachments(payload, attachmentStarts, envelope.attachments);
+      if (typeof parts === 'string') return new Refusal('bad-frame', parts);
+      this.attachmentsOf.set(envelope, { parts, shareMemory });
+    } else if (envelope.attachments !== undefined) {
+      return new Refusal('invalid-field', 'attachments only exist in binary frames');
     }
     return envelope;
   }
@@ -219,6 +266,7 @@ export class Codec {
   /** The body of a decoded envelope as a JavaScript value. */
   body(envelope: Envelope): unknown {
     if (envelope.meta === undefined) return envelope.body;
+    this.attachmentContext = this.attachmentsOf.get(envelope);
     try {
       return this.superjson.deserialize({
         json: envelope.body as never,
@@ -229,6 +277,42 @@ export class Codec {
         'invalid-body',
         `cannot decode the body of message ${envelope.id}: ${(cause as Error).message}`,
       );
+    } finally {
+      this.attachmentContext = undefined;
     }
+  }
+
+  /** Sets `body` (and `meta` when needed) on `envelope` from a JavaScript value. */
+  private setBody(envelope: Envelope, body: unknown): void {
+    if (body === undefined) return;
+    if (isPlainJson(body, 0)) {
+      envelope.body = body;
+      return;
+    }
+    const unsupported = unsupportedValuePath(body, 'body', new Set());
+    if (unsupported !== undefined) {
+      throw new InvalidMessageError(
+        'unserializable-body',
+        `cannot send this body: ${unsupported} cannot travel between processes. ` +
+          `Send data: JSON values, Date, Map, Set, BigInt, undefined, RegExp, URL, Buffers, typed arrays, errors.`,
+      );
+    }
+    let serialized: ReturnType<SuperJSON['serialize']>;
+    try {
+      serialized = this.superjson.serialize(body);
+    } catch (cause) {
+      throw new InvalidMessageError(
+        'unserializable-body',
+        `cannot send this body: ${(cause as Error).message}. Bodies may hold JSON values, ` +
+          `Date, Map, Set, BigInt, undefined, RegExp, URL, Buffers, typed arrays and errors.`,
+      );
+    }
+    envelope.body = serialized.json;
+    if (serialized.meta !== undefined) envelope.meta = serialized.meta;
+  }
+
+  private assertWithinLimit(size: number): void {
+    if (size > this.limits.maxMessageBytes)
+      throw new MessageTooLargeError(size, this.limits.maxMessageBytes);
   }
 }

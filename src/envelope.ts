@@ -36,6 +36,13 @@ export interface Envelope {
   sentAt: number;
   /** Ask only: milliseconds since the epoch after which nobody waits for the reply. */
   deadline?: number | undefined;
+  /** Binary frames only: byte length of each attachment (see binary-frame.ts). */
+  attachments?: number[] | undefined;
+  /**
+   * Claim check: the message was too large for pub/sub; its full encoding is
+   * under `key` (GETDEL it), `size` bytes. Absent on ordinary messages.
+   */
+  claim?: { key: string; size: number } | undefined;
 }
 
 /** Why a decoded JSON value is not an acceptable envelope, or `undefined` when it is. */
@@ -57,6 +64,19 @@ export function envelopeProblem(value: unknown): string | undefined {
   }
   if (typeof envelope.sentAt !== 'number' || !Number.isFinite(envelope.sentAt)) {
     return 'missing-field: sentAt (number, ms since epoch)';
+  }
+  if (envelope.claim !== undefined) {
+    const claim = envelope.claim as Record<string, unknown> | null;
+    if (
+      typeof claim !== 'object' ||
+      claim === null ||
+      typeof claim.key !== 'string' ||
+      claim.key === '' ||
+      !Number.isSafeInteger(claim.size) ||
+      (claim.size as number) < 0
+    ) {
+      return 'invalid-field: claim must be { key: string, size: integer >= 0 }';
+    }
   }
   switch (envelope.kind) {
     case 'ask':

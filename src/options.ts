@@ -58,10 +58,24 @@ export interface ActorSystemOptions {
    */
   askTimeoutMs?: number;
   /**
-   * Largest message sent or accepted, in bytes of encoded envelope.
-   * @default 1048576 (1 MiB)
+   * Largest message sent or accepted, in bytes of encoded envelope (binary
+   * attachments included). Larger sends fail with MessageTooLargeError; larger
+   * arrivals are refused without being fetched.
+   * @default 268435456 (256 MiB)
    */
   maxMessageBytes?: number;
+  /**
+   * Messages larger than this travel by claim check: stored under a key with a
+   * TTL, announced by a small stub on the channel, fetched and deleted by the
+   * receiver. Keeps pub/sub messages far below Redis's 32 MB subscriber limit.
+   * @default 1048576 (1 MiB)
+   */
+  claimCheckBytes?: number;
+  /**
+   * How long a claim-checked message waits to be fetched before Redis drops it.
+   * @default 60000
+   */
+  claimCheckTtlMs?: number;
   /** Default mailbox settings of actors spawned in this system. */
   mailbox?: MailboxOptions;
   /**
@@ -125,7 +139,9 @@ export interface ResolvedActorSystemOptions extends Required<
 export const DEFAULTS = {
   tls: {},
   askTimeoutMs: 5000,
-  maxMessageBytes: 1024 * 1024,
+  maxMessageBytes: 256 * 1024 * 1024,
+  claimCheckBytes: 1024 * 1024,
+  claimCheckTtlMs: 60_000,
   mailbox: { capacity: 10_000, concurrency: 1, overflow: 'reject' },
   dedupeWindowMs: 10_000,
   dedupeMaxEntries: 100_000,
@@ -171,6 +187,8 @@ export function resolveActorSystemOptions(
   for (const key of [
     'askTimeoutMs',
     'maxMessageBytes',
+    'claimCheckBytes',
+    'claimCheckTtlMs',
     'dedupeWindowMs',
     'dedupeMaxEntries',
     'connectTimeoutMs',

@@ -2,9 +2,16 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { ActorSystem, defineActor } from '../src/index.js';
-import { deferred, isRunning, runCommand, startSystem, uniqueNamespace } from './helpers.js';
+import {
+  deferred,
+  isRunning,
+  runCommand,
+  startSystem,
+  uniqueNamespace,
+  assertBuildIsCurrent,
+} from './helpers.js';
 
 function cli(args: string[], namespace: string, env: NodeJS.ProcessEnv = {}) {
   return runCommand('npx', ['--offline', 'redis-actors', ...args], {
@@ -55,6 +62,8 @@ async function withActors(namespace: string) {
 }
 
 describe('redis-actors CLI', () => {
+  beforeAll(assertBuildIsCurrent);
+
   it('asks an actor and prints the reply as JSON', async () => {
     const namespace = uniqueNamespace();
     await withActors(namespace);

@@ -1,7 +1,7 @@
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { type ChildInfo, Supervisor, defineActor } from '../src/index.js';
 import type { ClockTime } from '../actors/clock.js';
-import { runCommand, startSystem, uniqueNamespace } from './helpers.js';
+import { runCommand, startSystem, uniqueNamespace, assertBuildIsCurrent } from './helpers.js';
 
 async function superviseClock(namespace: string) {
   const system = await startSystem({ namespace });
@@ -65,6 +65,8 @@ describe('clock actor', () => {
 });
 
 describe('clock example', () => {
+  beforeAll(assertBuildIsCurrent);
+
   it('asks the time every second, answers redis-actors ask from another process, stops on Ctrl-C', async () => {
     const namespace = uniqueNamespace();
     const example = runCommand('npm', ['run', '--silent', 'clock'], {

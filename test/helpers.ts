@@ -1,6 +1,6 @@
 /** Shared test helpers: per-test namespaces, systems that stop themselves, raw clients, child processes. */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { nanoid } from 'nanoid';
@@ -246,5 +246,30 @@ export function isRunning(pid: number): boolean {
     return stat.charAt(stat.lastIndexOf(')') + 2) !== 'Z';
   } catch {
     return false;
+  }
+}
+
+/**
+ * For tests that run the built package (`npx redis-actors`, dist/actors): fails
+ * at once, with what to do, when dist/ is missing or older than src/.
+ */
+export function assertBuildIsCurrent(): void {
+  const newest = (dir: string): number =>
+    Math.max(
+      0,
+      ...readdirSync(dir, { withFileTypes: true }).map((entry) => {
+        const full = path.join(dir, entry.name);
+        return entry.isDirectory() ? newest(full) : statSync(full).mtimeMs;
+      }),
+    );
+  const built = path.join(repoRoot, 'dist', 'src', 'index.js');
+  const sources = Math.max(
+    newest(path.join(repoRoot, 'src')),
+    newest(path.join(repoRoot, 'actors')),
+  );
+  if (!existsSync(built) || sources > statSync(built).mtimeMs) {
+    throw new Error(
+      'dist/ is missing or older than src/: run `npm run build` (npm install does it too)',
+    );
   }
 }

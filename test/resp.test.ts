@@ -93,3 +93,37 @@ describe('RESP', () => {
     );
   });
 });
+
+describe('RESP large bulk replies', () => {
+  it('streams a large bulk into a buffer of its own, whatever the chunking, then goes on parsing', () => {
+    const payload = Buffer.alloc(700_000);
+    for (let i = 0; i < payload.length; i++) payload[i] = (i * 31) & 0xff;
+    const message = Buffer.concat([
+      Buffer.from(`+OK\r\n$${payload.length}\r\n`),
+      payload,
+      Buffer.from('\r\n:7\r\n'),
+    ]);
+    for (const size of [1, 2, 3, 1000, 65536, 699_999, message.length]) {
+      const chunks: Buffer[] = [];
+      // Small chunk sizes only around the edges of the bulk, to keep this fast.
+      if (size < 1000) {
+        const head = message.subarray(0, 40);
+        const tail = message.subarray(message.length - 40);
+        for (let at = 0; at < head.length; at += size) chunks.push(head.subarray(at, at + size));
+        chunks.push(message.subarray(40, message.length - 40));
+        for (let at = 0; at < tail.length; at += size) chunks.push(tail.subarray(at, at + size));
+      } else {
+        for (let at = 0; at < message.length; at += size)
+          chunks.push(message.subarray(at, at + size));
+      }
+      const replies = parseAll(chunks);
+      expect(replies).toHaveLength(3);
+      expect(replies[0]).toBe('OK');
+      const bulk = replies[1] as Buffer;
+      // Streamed (it did not arrive whole): the reply owns its memory from offset 0.
+      if (size < message.length) expect(bulk.byteOffset).toBe(0);
+      expect(Buffer.compare(bulk, payload)).toBe(0);
+      expect(replies[2]).toBe(7);
+    }
+  });
+});

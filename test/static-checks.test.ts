@@ -4,8 +4,8 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
-import { repoRoot } from './helpers.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot, assertBuildIsCurrent } from './helpers.js';
 
 const run = promisify(execFile);
 
@@ -36,6 +36,8 @@ describe('static checks', () => {
 });
 
 describe('the built package', () => {
+  beforeAll(assertBuildIsCurrent);
+
   it('imports by name from dist/ through the exports map, with its public API', async () => {
     const { stdout } = await run(
       process.execPath,

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import {
   type ChildExit,
   type ChildInfo,
@@ -9,7 +9,14 @@ import {
   Supervisor,
   type SupervisorOptions,
 } from '../src/index.js';
-import { isRunning, redisUrl, runTs, startSystem, uniqueNamespace } from './helpers.js';
+import {
+  isRunning,
+  redisUrl,
+  runTs,
+  startSystem,
+  uniqueNamespace,
+  assertBuildIsCurrent,
+} from './helpers.js';
 
 const WORKER = 'test/fixtures/worker.ts';
 
@@ -60,6 +67,8 @@ async function deathOf(pid: number, since: number, withinMs: number): Promise<nu
 }
 
 describe('supervisor', () => {
+  beforeAll(assertBuildIsCurrent);
+
   it('spawns 8 children, each answering by name and by address, with a READY handshake', async () => {
     const { supervisor, client } = await supervise();
     const children = await Promise.all(

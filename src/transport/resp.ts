@@ -14,7 +14,8 @@ export type RespValue = number | string | Buffer | null | RedisReplyError | Resp
 /** One command, ready to write: a string when every argument is text, chunks otherwise. */
 export type EncodedCommand = string | Buffer[];
 
-export type CommandArgument = string | Buffer;
+/** One argument: text, bytes, or bytes in several chunks (written without joining them). */
+export type CommandArgument = string | Buffer | readonly Buffer[];
 
 export function encodeCommand(args: readonly CommandArgument[]): EncodedCommand {
   let text = `*${args.length}\r\n`;
@@ -22,9 +23,14 @@ export function encodeCommand(args: readonly CommandArgument[]): EncodedCommand 
   for (const arg of args) {
     if (typeof arg === 'string') {
       text += `$${Buffer.byteLength(arg)}\r\n${arg}\r\n`;
-    } else {
+    } else if (Buffer.isBuffer(arg)) {
       chunks ??= [];
       chunks.push(Buffer.from(`${text}$${arg.length}\r\n`), arg);
+      text = '\r\n';
+    } else {
+      chunks ??= [];
+      const length = arg.reduce((sum, chunk) => sum + chunk.length, 0);
+      chunks.push(Buffer.from(`${text}$${length}\r\n`), ...arg);
       text = '\r\n';
     }
   }
@@ -35,7 +41,23 @@ export function encodeCommand(args: readonly CommandArgument[]): EncodedCommand 
 
 const CR = 13;
 const INCOMPLETE = Symbol('incomplete');
-type Parsed = RespValue | typeof INCOMPLETE;
+/** parse() started streaming a large bulk reply into its own buffer. */
+const STREAMING = Symbol('streaming');
+type Parsed = RespValue | typeof INCOMPLETE | typeof STREAMING;
+
+/**
+ * A top-level bulk reply at least this large is copied straight into a buffer
+ * of its own as chunks arrive: one copy, no concatenation of held chunks, and
+ * the result starts at offset 0 of its memory (so typed arrays can view it).
+ */
+const STREAM_BULK_BYTES = 256 * 1024;
+
+interface StreamingBulk {
+  target: Buffer;
+  filled: number;
+  /** Bytes of the closing CRLF still to skip. */
+  trailer: number;
+}
 
 /** Incremental RESP2 reply parser; calls `onReply` once per complete reply, in order. */
 export class RespParser {
@@ -47,10 +69,17 @@ export class RespParser {
   private required = 0;
   /** Where the top-level reply being parsed began, so a bulk length says how much to hold. */
   private replyStart = 0;
+  private streaming: StreamingBulk | undefined;
 
   constructor(private readonly onReply: (value: RespValue) => void) {}
 
-  feed(chunk: Buffer): void {
+  feed(input: Buffer): void {
+    let chunk = input;
+    if (this.streaming !== undefined) {
+      const used = this.continueStreaming(chunk);
+      if (used === chunk.length) return;
+      chunk = chunk.subarray(used);
+    }
     if (this.required > 0) {
       this.held.push(chunk);
       this.heldBytes += chunk.length;
@@ -68,6 +97,11 @@ export class RespParser {
     while (this.offset < this.buffer.length) {
       this.replyStart = this.offset;
       const value = this.parse();
+      if (value === STREAMING) {
+        this.buffer = Buffer.alloc(0);
+        this.offset = 0;
+        return;
+      }
       if (value === INCOMPLETE) {
         this.offset = this.replyStart;
         this.holdRemainder();
@@ -79,8 +113,27 @@ export class RespParser {
     this.offset = 0;
   }
 
+  /** Copies `chunk` into the bulk being streamed; returns how many bytes it used. */
+  private continueStreaming(chunk: Buffer): number {
+    const streaming = this.streaming as StreamingBulk;
+    let used = 0;
+    if (streaming.filled < streaming.target.length) {
+      used = chunk.copy(streaming.target, streaming.filled, 0);
+      streaming.filled += used;
+    }
+    const trailer = Math.min(streaming.trailer, chunk.length - used);
+    streaming.trailer -= trailer;
+    used += trailer;
+    if (streaming.filled === streaming.target.length && streaming.trailer === 0) {
+      this.streaming = undefined;
+      this.onReply(streaming.target);
+    }
+    return used;
+  }
+
   /** Drops any partial reply, e.g. after the connection was lost. */
   reset(): void {
+    this.streaming = undefined;
     this.buffer = Buffer.alloc(0);
     this.offset = 0;
     this.held = [];
@@ -124,6 +177,11 @@ export class RespParser {
         const dataStart = lineEnd + 2;
         const dataEnd = dataStart + length;
         if (dataEnd + 2 > buffer.length) {
+          if (length >= STREAM_BULK_BYTES && this.offset === this.replyStart) {
+            this.streaming = { target: Buffer.allocUnsafeSlow(length), filled: 0, trailer: 2 };
+            this.continueStreaming(buffer.subarray(dataStart));
+            return STREAMING;
+          }
           this.required = dataEnd + 2 - this.replyStart;
           return INCOMPLETE;
         }
@@ -137,7 +195,8 @@ export class RespParser {
         const items: RespValue[] = [];
         for (let i = 0; i < count; i++) {
           const item = this.parse();
-          if (item === INCOMPLETE) return INCOMPLETE;
+          // Only a top-level bulk streams, so an item is never STREAMING.
+          if (item === INCOMPLETE || item === STREAMING) return INCOMPLETE;
           items.push(item);
         }
         return items;

@@ -124,7 +124,11 @@ export class Transport extends EventEmitter {
   }
 
   /** PUBLISH, batched with every other command of this event-loop turn. */
-  publish(channel: string, payload: string | Buffer, callback: PublishCallback): void {
+  publish(
+    channel: string,
+    payload: string | Buffer | readonly Buffer[],
+    callback: PublishCallback,
+  ): void {
     this.commands.send(['PUBLISH', channel, payload], (error, reply) => {
       callback(error, typeof reply === 'number' ? reply : 0);
     });
