@@ -13,7 +13,7 @@ import { Names, assertValidName, localActorAddress, processAddress } from './add
 import { ArrivalOrder } from './arrival-order.js';
 import { ClaimCheck } from './claim-check.js';
 import { Codec, type EncodedMessage, Refusal } from './codec.js';
-import { RecentIds } from './dedupe.js';
+import { MessageIds, RecentIds } from './dedupe.js';
 import type { Envelope } from './envelope.js';
 import { PROTOCOL_VERSION } from './envelope.js';
 import {
@@ -104,6 +104,7 @@ export class ActorSystem extends EventEmitter implements MessageSender {
   private readonly codec: Codec;
   private readonly pending = new PendingAsks();
   private readonly recentIds: RecentIds;
+  private readonly ids = new MessageIds(nanoid(12));
   private readonly actors = new Map<string, HostedActor>();
   private readonly drops: DropCounts = emptyDropCounts();
   private readonly invalidByReason: Record<string, number> = {};
@@ -166,6 +167,7 @@ export class ActorSystem extends EventEmitter implements MessageSender {
       url: resolved.url,
       clientName: `${resolved.namespace}:${address}`,
       tls: resolved.tls,
+      combinePublishes: Codec.combine,
       connectTimeoutMs: resolved.connectTimeoutMs,
       maxOfflineCommands: resolved.maxOfflineCommands,
       maxReconnectDelayMs: resolved.maxReconnectDelayMs,
@@ -452,7 +454,6 @@ export class ActorSystem extends EventEmitter implements MessageSender {
 
   /** Every payload from every mailbox of this system comes through here. */
   private receive(payload: Buffer, target: HostedActor | undefined): void {
-    this.received++;
     if (this.arrivals.busy) {
       this.arrivals.hold(() => {
         this.receiveInOrder(payload, target);
@@ -463,12 +464,33 @@ export class ActorSystem extends EventEmitter implements MessageSender {
   }
 
   private receiveInOrder(payload: Buffer, target: HostedActor | undefined): void {
-    const decoded = this.codec.decode(payload);
+    const decoded = this.codec.decodeAll(payload);
+    if (Array.isArray(decoded)) {
+      for (const each of decoded) {
+        // A claimed message in a batch holds back the rest of it, as it holds later arrivals.
+        if (this.arrivals.busy) {
+          this.arrivals.hold(() => {
+            this.accept(each, target);
+          });
+        } else {
+          this.accept(each, target);
+        }
+      }
+    } else {
+      this.accept(decoded, target);
+    }
+  }
+
+  /** One decoded envelope (or refusal) of a payload. */
+  private accept(decoded: Envelope | Refusal, target: HostedActor | undefined): void {
+    this.received++;
     if (decoded instanceof Refusal) {
       this.refuse(decoded);
       return;
     }
-    if (!this.recentIds.firstSighting(decoded.id)) {
+    // Replies need no window: the pending ask is settled once, and a repeat counts as late.
+    const isReply = decoded.kind === 'reply' || decoded.kind === 'error';
+    if (!isReply && !this.recentIds.firstSighting(decoded.id)) {
       this.drop(
         'duplicate',
         'duplicate',
@@ -669,7 +691,7 @@ export class ActorSystem extends EventEmitter implements MessageSender {
       }
       const envelope: Envelope = {
         v: PROTOCOL_VERSION,
-        id: nanoid(),
+        id: this.ids.next(),
         kind: 'tell',
         from,
         to,
@@ -711,7 +733,7 @@ export class ActorSystem extends EventEmitter implements MessageSender {
         return;
       }
       const now = Date.now();
-      const id = nanoid();
+      const id = this.ids.next();
       const envelope: Envelope = {
         v: PROTOCOL_VERSION,
         id,
@@ -817,7 +839,7 @@ export class ActorSystem extends EventEmitter implements MessageSender {
   private replyEnvelope(ask: Envelope, from: string, kind: 'reply' | 'error'): Envelope {
     return {
       v: PROTOCOL_VERSION,
-      id: nanoid(),
+      id: this.ids.next(),
       kind,
       from,
       to: ask.replyTo as string,

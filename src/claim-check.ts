@@ -36,7 +36,9 @@ export class ClaimCheck {
     callback: PublishCallback,
   ): void {
     if (encoded.size <= this.options.thresholdBytes) {
-      this.transport.publish(channel, encoded.payload, callback);
+      if (typeof encoded.payload === 'string')
+        this.transport.publishMergeable(channel, encoded.payload, callback);
+      else this.transport.publish(channel, encoded.payload, callback);
       return;
     }
     const key = this.names.key('claim', envelope.id);
@@ -60,7 +62,7 @@ export class ClaimCheck {
         if (error !== null) callback(error, 0);
       },
     );
-    this.transport.publish(channel, JSON.stringify(stub), (error, receivers) => {
+    this.transport.publishMergeable(channel, JSON.stringify(stub), (error, receivers) => {
       if (error === null && receivers === 0) this.discard(key);
       callback(error, receivers);
     });

@@ -212,10 +212,24 @@ export class Codec {
   }
 
   /**
-   * Parses and validates one payload. `shareMemory`: binary values in it may
-   * be views of `payload` (when nothing else will reuse that memory).
+   * Parses and validates one payload holding one envelope. `shareMemory`:
+   * binary values in it may be views of `payload` (when nothing else will
+   * reuse that memory).
    */
   decode(payload: Buffer, shareMemory = false): Envelope | Refusal {
+    const decoded = this.decodeAll(payload, shareMemory);
+    if (!Array.isArray(decoded)) return decoded;
+    return decoded.length === 1 && decoded[0] !== undefined
+      ? decoded[0]
+      : new Refusal('not-an-envelope', 'expected one envelope, got a batch');
+  }
+
+  /**
+   * Parses and validates one payload: a single envelope, or a batch (a JSON
+   * array of envelopes, as merged publishes carry), each element judged on
+   * its own. A refusal of the whole payload comes back as one Refusal.
+   */
+  decodeAll(payload: Buffer, shareMemory = false): Envelope | Refusal | (Envelope | Refusal)[] {
     if (payload.length > this.limits.maxMessageBytes) {
       return new Refusal(
         'oversized',
@@ -238,7 +252,29 @@ export class Codec {
     } catch (error) {
       return new Refusal('not-json', (error as Error).message);
     }
-    if (text.includes('"__proto__"') && hasProtoKey(value)) {
+    const mayHaveProtoKey = text.includes('"__proto__"');
+    if (attachmentStarts < 0 && Array.isArray(value) && value.length > 0) {
+      return value.map((element) => this.validate(element, mayHaveProtoKey));
+    }
+    const envelope = this.validate(value, mayHaveProtoKey);
+    if (envelope instanceof Refusal) return envelope;
+    if (attachmentStarts >= 0) {
+      const parts = sliceAttachments(payload, attachmentStarts, envelope.attachments);
+      if (typeof parts === 'string') return new Refusal('bad-frame', parts);
+      this.attachmentsOf.set(envelope, { parts, shareMemory });
+    } else if (envelope.attachments !== undefined) {
+      return new Refusal('invalid-field', 'attachments only exist in binary frames');
+    }
+    return envelope;
+  }
+
+  /** Joins envelope texts into one batch payload (see decodeAll). */
+  static combine(texts: string[]): string {
+    return `[${texts.join(',')}]`;
+  }
+
+  private validate(value: unknown, mayHaveProtoKey: boolean): Envelope | Refusal {
+    if (mayHaveProtoKey && hasProtoKey(value)) {
       return new Refusal('unsafe-key', 'an own "__proto__" key is not accepted');
     }
     const problem = envelopeProblem(value);
@@ -252,13 +288,6 @@ export class Codec {
         'unsafe-meta',
         'superjson meta names a __proto__, constructor or prototype path',
       );
-    }
-    if (attachmentStarts >= 0) {
-      const parts = sliceAttachments(payload, attachmentStarts, envelope.attachments);
-      if (typeof parts === 'string') return new Refusal('bad-frame', parts);
-      this.attachmentsOf.set(envelope, { parts, shareMemory });
-    } else if (envelope.attachments !== undefined) {
-      return new Refusal('invalid-field', 'attachments only exist in binary frames');
     }
     return envelope;
   }

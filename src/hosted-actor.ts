@@ -33,7 +33,7 @@ export interface ActorRuntime {
 }
 
 export class HostedActor {
-  readonly mailbox: Mailbox;
+  readonly mailbox: Mailbox<Envelope>;
   readonly startedAt = Date.now();
   /** Set when the actor is being stopped: waiting messages are refused. */
   retiring = false;
@@ -41,7 +41,7 @@ export class HostedActor {
   private readonly handlers: ReadonlyMap<string, Handler>;
   private readonly sender: MessageSender;
   private handled = 0;
-  private failed = 0;
+  private failedCount = 0;
 
   constructor(
     readonly address: string,
@@ -52,7 +52,7 @@ export class HostedActor {
   ) {
     // A Map, so that types like "constructor" or "__proto__" never reach Object.prototype.
     this.handlers = new Map(Object.entries(definition.handlers));
-    this.mailbox = new Mailbox(mailboxOptions);
+    this.mailbox = new Mailbox(mailboxOptions, (envelope) => this.handle(envelope));
     this.sender = runtime.senderFor(address);
     this.lifecycleContext = {
       self: address,
@@ -63,7 +63,7 @@ export class HostedActor {
 
   /** Queues an incoming tell or ask; false when the mailbox is full. */
   accept(envelope: Envelope): boolean {
-    return this.mailbox.offer(() => this.handle(envelope));
+    return this.mailbox.offer(envelope);
   }
 
   stats(): ActorStats {
@@ -73,11 +73,12 @@ export class HostedActor {
       mailboxDepth: this.mailbox.waiting,
       processing: this.mailbox.running,
       handled: this.handled,
-      failed: this.failed,
+      failed: this.failedCount,
     };
   }
 
-  private async handle(envelope: Envelope): Promise<void> {
+  /** Handles one message; returns a promise only when the handler did. */
+  private handle(envelope: Envelope): void | Promise<void> {
     const runtime = this.runtime;
     const isAsk = envelope.kind === 'ask';
     const type = envelope.type as string;
@@ -117,27 +118,57 @@ export class HostedActor {
       return;
     }
     const context = new MessageContext(envelope, this.address, this.sender, runtime);
+    let result: unknown;
     try {
-      const result: unknown = await handler(body as never, context);
-      this.handled++;
-      if (isAsk && !context.replied) {
-        context.replied = true;
-        runtime.reply(envelope, this.address, result);
-      }
+      result = handler(body as never, context);
     } catch (error) {
-      this.handled++;
-      this.failed++;
-      if (isAsk && !context.replied) {
-        context.replied = true;
-        runtime.replyError(envelope, this.address, error, 'handler');
-      } else {
-        runtime.logOnce(
-          `handler-failed:${type}`,
-          `${this.address} failed handling tell "${type}": ${String(error)}`,
-        );
-      }
+      this.failed(envelope, context, error);
+      return;
+    }
+    // Synchronous handlers finish here, without a microtask per message.
+    if (!isThenable(result)) {
+      this.succeeded(envelope, context, result);
+      return;
+    }
+    return Promise.resolve(result).then(
+      (value) => {
+        this.succeeded(envelope, context, value);
+      },
+      (error: unknown) => {
+        this.failed(envelope, context, error);
+      },
+    );
+  }
+
+  private succeeded(envelope: Envelope, context: MessageContext, result: unknown): void {
+    this.handled++;
+    if (envelope.kind === 'ask' && !context.replied) {
+      context.replied = true;
+      this.runtime.reply(envelope, this.address, result);
     }
   }
+
+  private failed(envelope: Envelope, context: MessageContext, error: unknown): void {
+    this.handled++;
+    this.failedCount++;
+    if (envelope.kind === 'ask' && !context.replied) {
+      context.replied = true;
+      this.runtime.replyError(envelope, this.address, error, 'handler');
+    } else {
+      this.runtime.logOnce(
+        `handler-failed:${envelope.type ?? ''}`,
+        `${this.address} failed handling ${envelope.kind} "${envelope.type ?? ''}": ${String(error)}`,
+      );
+    }
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }
 
 class MessageContext implements HandlerContext {

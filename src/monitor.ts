@@ -33,17 +33,23 @@ export async function monitorNamespace(
 ): Promise<Unsubscribe> {
   const pattern = names.allChannels();
   await transport.psubscribe(pattern, (payload, channel) => {
-    const decoded = codec.decode(payload);
-    const isEnvelope = !(decoded instanceof Refusal);
-    onEvent({
-      at: Date.now(),
-      channel,
-      target: names.addressOf(channel) ?? channel,
-      size: payload.length,
-      envelope: isEnvelope ? decoded : undefined,
-      text: isEnvelope ? undefined : payload.toString('utf8'),
-      problem: isEnvelope ? undefined : `${decoded.reason}: ${decoded.detail}`,
-    });
+    const at = Date.now();
+    const target = names.addressOf(channel) ?? channel;
+    const decoded = codec.decodeAll(payload);
+    const items = Array.isArray(decoded) ? decoded : [decoded];
+    for (const item of items) {
+      const isEnvelope = !(item instanceof Refusal);
+      onEvent({
+        at,
+        channel,
+        target,
+        // A batch shares one PUBLISH: each envelope is shown with its own size.
+        size: items.length === 1 ? payload.length : Buffer.byteLength(JSON.stringify(item)),
+        envelope: isEnvelope ? item : undefined,
+        text: isEnvelope ? undefined : payload.toString('utf8'),
+        problem: isEnvelope ? undefined : `${item.reason}: ${item.detail}`,
+      });
+    }
   });
   return () => transport.punsubscribe(pattern);
 }

@@ -45,7 +45,7 @@ export interface SystemStats {
   pendingAsks: number;
   /** Envelopes published. */
   sent: number;
-  /** Payloads received on this system's mailboxes (valid or not). */
+  /** Envelopes received on this system's mailboxes (valid or not). */
   received: number;
   dropped: DropCounts;
   /** Refused input by reason, e.g. `{ "not-json": 2 }`. */

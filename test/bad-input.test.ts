@@ -43,7 +43,8 @@ describe('bad input on a mailbox is dropped, counted, logged once, and the actor
     [
       ['not JSON', 'not-json', () => 'hello, this is not JSON {'],
       ['binary garbage', 'not-json', () => Buffer.from([0xff, 0x00, 0x13, 0x37])],
-      ['a JSON array', 'not-an-envelope', () => '[1,2,3]'],
+      ['an empty JSON array', 'not-an-envelope', () => '[]'],
+      ['a batch of non-envelopes (each refused)', 'not-an-envelope', () => '[1,"two",null]', 3],
       ['a JSON string', 'not-an-envelope', () => '"just a string"'],
       ['JSON null', 'not-an-envelope', () => 'null'],
       ['the wrong version', 'unsupported-version', (e) => JSON.stringify(e({ v: 99 }))],
@@ -109,7 +110,7 @@ describe('bad input on a mailbox is dropped, counted, logged once, and the actor
       ],
     ];
 
-  it.each(cases)('%s', async (_label, reason, make) => {
+  it.each(cases)('%s', async (_label, reason, make, perPayload = 1) => {
     const { server, client, ref, handled, logger, publishRaw, envelope } = await target();
     const payload = make(envelope);
     await publishRaw(payload);
@@ -118,8 +119,8 @@ describe('bad input on a mailbox is dropped, counted, logged once, and the actor
     expect(await client.ask(ref.address, 'echo', 'still alive')).toBe('still alive');
     expect(handled).toEqual([]);
     const stats = server.stats();
-    expect(stats.dropped.invalid).toBe(2);
-    expect(stats.invalidByReason).toEqual({ [reason]: 2 });
+    expect(stats.dropped.invalid).toBe(2 * perPayload);
+    expect(stats.invalidByReason).toEqual({ [reason]: 2 * perPayload });
     expect(logger.lines.filter((line) => line.includes(reason))).toHaveLength(1);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(Object.prototype).not.toHaveProperty('polluted');
@@ -140,6 +141,20 @@ describe('bad input on a mailbox is dropped, counted, logged once, and the actor
     await publishRaw(JSON.stringify(envelope({ body: { name: 'bob', tags: ['a', 'b'], n: 1.5 } })));
     expect(await client.ask(ref.address, 'count')).toBe(1);
     expect(handled).toEqual([{ name: 'bob', tags: ['a', 'b'], n: 1.5 }]);
+  });
+
+  it('handles each envelope of a batch on its own, refusing only the bad ones', async () => {
+    const { server, client, ref, handled, publishRaw, envelope } = await target();
+    await publishRaw(
+      JSON.stringify([
+        envelope({ body: 'first' }),
+        { not: 'an envelope' },
+        envelope({ body: 'third' }),
+      ]),
+    );
+    expect(await client.ask(ref.address, 'count')).toBe(2);
+    expect(handled).toEqual(['first', 'third']);
+    expect(server.stats().invalidByReason).toEqual({ 'unsupported-version': 1 });
   });
 
   it('processes a duplicated envelope id once and counts the duplicate', async () => {

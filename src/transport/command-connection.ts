@@ -34,7 +34,30 @@ export interface CommandConnectionOptions {
   maxOfflineCommands: number;
   /** Longest wait between reconnection attempts. */
   maxReconnectDelayMs: number;
+  /**
+   * Joins the payloads of consecutive {@link CommandConnection.publishMergeable}
+   * calls to one channel into one payload; without it nothing is merged.
+   */
+  combinePublishes?: (payloads: string[]) => string;
 }
+
+/** Consecutive mergeable publishes to one channel, written as one PUBLISH. */
+interface PublishRun {
+  channel: string;
+  payloads: string[];
+  callbacks: ReplyCallback[];
+  bytes: number;
+}
+
+/** A payload larger than this is published alone; a run stops growing at RUN_BYTES. */
+const MERGE_PAYLOAD_BYTES = 16 * 1024;
+const RUN_BYTES = 64 * 1024;
+/**
+ * Once this much waits in the outbox, it is written at once instead of at the
+ * end of the turn: the receiver starts on the first part while this process
+ * still produces the rest, instead of both sides taking turns idling.
+ */
+const EARLY_FLUSH_BYTES = 16 * 1024;
 
 interface OfflineCommand {
   encoded: EncodedCommand;
@@ -49,8 +72,12 @@ export class CommandConnection extends EventEmitter {
   private socket: net.Socket | undefined;
   private readonly parser: RespParser;
   private readonly awaitingReply = new Fifo<ReplyCallback>();
-  private outbox: EncodedCommand[] = [];
+  private outbox: (EncodedCommand | PublishRun)[] = [];
+  /** The outbox's last entry when it is a run that may still grow. */
+  private openRun: PublishRun | undefined;
   private outboxHasBuffers = false;
+  /** Approximate bytes waiting in the outbox. */
+  private outboxBytes = 0;
   private flushScheduled = false;
   private offline: OfflineCommand[] = [];
   private stateValue: ConnectionState = 'idle';
@@ -125,6 +152,50 @@ export class CommandConnection extends EventEmitter {
     }
   }
 
+  /**
+   * PUBLISH that may be merged with the mergeable publishes to the same
+   * channel right before it in this event-loop turn: one command, one message
+   * on the channel, whose payload is `combinePublishes` of theirs. Merging only
+   * consecutive publishes keeps the overall order of commands. Each callback
+   * gets the reply to the merged PUBLISH.
+   */
+  publishMergeable(channel: string, payload: string, callback: ReplyCallback): void {
+    const combine = this.options.combinePublishes;
+    if (this.stateValue !== 'ready' || combine === undefined) {
+      this.send(['PUBLISH', channel, payload], callback);
+      return;
+    }
+    const run = this.openRun;
+    if (
+      run !== undefined &&
+      run.channel === channel &&
+      payload.length <= MERGE_PAYLOAD_BYTES &&
+      run.bytes + payload.length <= RUN_BYTES
+    ) {
+      run.payloads.push(payload);
+      run.callbacks.push(callback);
+      run.bytes += payload.length;
+      this.noteOutboxBytes(payload.length);
+      return;
+    }
+    const started: PublishRun = {
+      channel,
+      payloads: [payload],
+      callbacks: [callback],
+      bytes: payload.length,
+    };
+    this.queue(started, (error, reply) => {
+      for (const each of started.callbacks) each(error, reply);
+    });
+    this.openRun = payload.length <= MERGE_PAYLOAD_BYTES ? started : undefined;
+    this.noteOutboxBytes(payload.length);
+  }
+
+  private noteOutboxBytes(bytes: number): void {
+    this.outboxBytes += bytes;
+    if (this.outboxBytes >= EARLY_FLUSH_BYTES) this.flush();
+  }
+
   /** Promise form of {@link send}, for commands off the hot path. */
   call(args: readonly CommandArgument[]): Promise<RespValue> {
     return new Promise((resolve, reject) => {
@@ -180,23 +251,43 @@ export class CommandConnection extends EventEmitter {
   }
 
   private enqueueWrite(encoded: EncodedCommand, callback: ReplyCallback): void {
-    this.outbox.push(encoded);
     if (typeof encoded !== 'string') this.outboxHasBuffers = true;
+    this.queue(encoded, callback);
+    // Anything else in between ends a run: merging across it would reorder commands.
+    this.openRun = undefined;
+    this.noteOutboxBytes(typeof encoded === 'string' ? encoded.length : 0);
+  }
+
+  private queue(entry: EncodedCommand | PublishRun, callback: ReplyCallback): void {
+    this.outbox.push(entry);
     this.awaitingReply.push(callback);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      setImmediate(() => {
-        this.flush();
-      });
+      const mode = process.env.RA_FLUSH_MODE;
+      if (mode === 'tick')
+        process.nextTick(() => {
+          this.flush();
+        });
+      else if (mode === 'micro')
+        queueMicrotask(() => {
+          this.flush();
+        });
+      else
+        setImmediate(() => {
+          this.flush();
+        });
     }
   }
 
   private flush(): void {
     this.flushScheduled = false;
     const socket = this.socket;
-    const outbox = this.outbox;
-    if (outbox.length === 0 || socket === undefined) return;
+    const entries = this.outbox;
+    if (entries.length === 0 || socket === undefined) return;
     this.outbox = [];
+    this.openRun = undefined;
+    this.outboxBytes = 0;
+    const outbox = entries.map((entry) => (isRun(entry) ? this.encodeRun(entry) : entry));
     this.writeCount++;
     if (!this.outboxHasBuffers) {
       socket.write(outbox.length === 1 ? (outbox[0] as string) : outbox.join(''));
@@ -209,6 +300,14 @@ export class CommandConnection extends EventEmitter {
       else for (const chunk of encoded) socket.write(chunk);
     }
     socket.uncork();
+  }
+
+  private encodeRun(run: PublishRun): string {
+    const payload =
+      run.payloads.length === 1
+        ? (run.payloads[0] as string)
+        : (this.options.combinePublishes as (payloads: string[]) => string)(run.payloads);
+    return encodeCommand(['PUBLISH', run.channel, payload]) as string;
   }
 
   private onReply(reply: RespValue): void {
@@ -301,6 +400,7 @@ export class CommandConnection extends EventEmitter {
     this.socket = undefined;
     this.parser.reset();
     this.outbox = [];
+    this.openRun = undefined;
     this.outboxHasBuffers = false;
     const detail =
       failure === undefined ? 'connection closed' : `connection lost (${failure.message})`;
@@ -332,4 +432,8 @@ export class CommandConnection extends EventEmitter {
       if (this.stateValue === 'reconnecting') this.openSocket();
     }, delay);
   }
+}
+
+function isRun(entry: EncodedCommand | PublishRun): entry is PublishRun {
+  return typeof entry === 'object' && !Array.isArray(entry);
 }

@@ -20,6 +20,8 @@ export interface TransportOptions {
   url: string;
   /** Base of the client names shown by `CLIENT LIST` (`<base>:pub`, `<base>:sub`). */
   clientName: string;
+  /** Joins the payloads of consecutive mergeable publishes to one channel (see publishMergeable). */
+  combinePublishes?: (payloads: string[]) => string;
   /** TLS settings, used for `rediss://` URLs. */
   tls?: TlsOptions;
   connectTimeoutMs: number;
@@ -69,6 +71,9 @@ export class Transport extends EventEmitter {
       ...common,
       clientName: `${options.clientName}:pub`,
       maxOfflineCommands: options.maxOfflineCommands,
+      ...(options.combinePublishes === undefined
+        ? {}
+        : { combinePublishes: options.combinePublishes }),
     });
     this.subscriber = new SubscriberConnection({
       ...common,
@@ -130,6 +135,16 @@ export class Transport extends EventEmitter {
     callback: PublishCallback,
   ): void {
     this.commands.send(['PUBLISH', channel, payload], (error, reply) => {
+      callback(error, typeof reply === 'number' ? reply : 0);
+    });
+  }
+
+  /**
+   * PUBLISH that may travel in one message with the mergeable publishes to the
+   * same channel right before it, joined by `combinePublishes`.
+   */
+  publishMergeable(channel: string, payload: string, callback: PublishCallback): void {
+    this.commands.publishMergeable(channel, payload, (error, reply) => {
       callback(error, typeof reply === 'number' ? reply : 0);
     });
   }
