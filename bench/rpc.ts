@@ -24,7 +24,8 @@ export type Commands = Record<string, (args: never) => unknown>;
 export function serve(commands: Commands): void {
   process.on('message', (message: Request) => {
     const command = message.command === 'noop' ? () => 'ok' : commands[message.command];
-    const reply = (response: Omit<Response, 'id'>) => process.send?.({ id: message.id, ...response });
+    const reply = (response: Omit<Response, 'id'>) =>
+      process.send?.({ id: message.id, ...response });
     if (command === undefined) {
       reply({ error: `unknown command ${message.command}` });
       return;
@@ -33,7 +34,8 @@ export function serve(commands: Commands): void {
       .then(() => command(message.args as never))
       .then(
         (result) => reply({ result }),
-        (error: unknown) => reply({ error: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
+        (error: unknown) =>
+          reply({ error: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
       );
   });
   process.on('disconnect', () => process.exit(0));
@@ -51,7 +53,9 @@ export class Role {
     readonly process: ChildProcess,
   ) {
     this.ready = new Promise((resolve, reject) => {
-      process.once('exit', (code) => reject(new Error(`${name} exited with code ${code}`)));
+      process.once('exit', (code) => {
+        reject(new Error(`${name} exited with code ${code}`));
+      });
       process.on('message', (response: Response) => {
         if (response.id === 0) resolve();
         else this.waiting.get(response.id)?.(response);

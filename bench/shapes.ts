@@ -35,7 +35,12 @@ export async function measureLatency(ask: Ask, count: number, warmup: number) {
 }
 
 /** `inflight` concurrent ask loops; asks completed per second over `durationMs` after a warm-up. */
-export async function measureThroughput(ask: Ask, inflight: number, durationMs: number, warmupMs: number) {
+export async function measureThroughput(
+  ask: Ask,
+  inflight: number,
+  durationMs: number,
+  warmupMs: number,
+) {
   const verifier = new Verifier();
   let completed = 0;
   let next = 0;
@@ -62,7 +67,11 @@ export async function measureThroughput(ask: Ask, inflight: number, durationMs: 
  * One-way messages as fast as the sender can go, with at most `window`
  * unacknowledged sends (so memory stays bounded); stops after `durationMs`.
  */
-export async function sendOneWay(send: (i: number) => Promise<unknown>, window: number, durationMs: number) {
+export async function sendOneWay(
+  send: (i: number) => Promise<unknown>,
+  window: number,
+  durationMs: number,
+) {
   let sent = 0;
   let failed = 0;
   let running = true;

@@ -12,7 +12,7 @@ import { ActorRef } from './actor-ref.js';
 import { Names, assertValidName, localActorAddress, processAddress } from './address.js';
 import { ArrivalOrder } from './arrival-order.js';
 import { ClaimCheck } from './claim-check.js';
-import { Codec, type EncodedMessage, Refusal } from './codec.js';
+import { Codec, type EncodedMessage, Refusal, combineEnvelopeTexts } from './codec.js';
 import { MessageIds, RecentIds } from './dedupe.js';
 import type { Envelope } from './envelope.js';
 import { PROTOCOL_VERSION } from './envelope.js';
@@ -58,6 +58,8 @@ export interface SpawnOptions {
 type SystemState = SystemStats['state'];
 
 let systemsCreated = 0;
+
+const ignore = (): void => undefined;
 
 /** Commands that block the connection or change its state for the commands after them. */
 const UNSAFE_ON_SHARED_CONNECTION = new Set([
@@ -167,7 +169,7 @@ export class ActorSystem extends EventEmitter implements MessageSender {
       url: resolved.url,
       clientName: `${resolved.namespace}:${address}`,
       tls: resolved.tls,
-      combinePublishes: Codec.combine,
+      combinePublishes: combineEnvelopeTexts,
       connectTimeoutMs: resolved.connectTimeoutMs,
       maxOfflineCommands: resolved.maxOfflineCommands,
       maxReconnectDelayMs: resolved.maxReconnectDelayMs,
@@ -700,17 +702,18 @@ export class ActorSystem extends EventEmitter implements MessageSender {
       };
       const channel = this.names.channel(to);
       this.publish(envelope, body, channel, (error, receivers) => {
-        if (error !== null) reject(error);
-        else if (receivers === 0) reject(new NoRecipientError(to, channel));
-        else resolve();
+        if (error !== null) {
+          reject(error);
+        } else if (receivers === 0) {
+          this.drop('deadLetter', 'dead-letter', `tell "${type}" to ${to} reached no subscriber`);
+          reject(new NoRecipientError(to, channel));
+        } else {
+          resolve();
+        }
       });
     });
-    // Callers may not await a tell: count its failure instead of an unhandled rejection.
-    told.catch((error: unknown) => {
-      if (error instanceof NoRecipientError) {
-        this.drop('deadLetter', 'dead-letter', `tell "${type}" to ${to} reached no subscriber`);
-      }
-    });
+    // Callers may not await a tell: its failure is counted above, not an unhandled rejection.
+    told.catch(ignore);
     return told;
   }
 

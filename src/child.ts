@@ -75,12 +75,6 @@ export async function runActor<H extends Handlers>(
 ): Promise<RunningActor<ActorDefinition<H>>> {
   const { parent, name: givenName } = takeSupervisorFlags();
   const { name = givenName, mailbox, heartbeatIntervalMs, ...systemOptions } = options;
-  if (parent !== undefined && hasSupervisorSocket()) {
-    startWatchdog({
-      intervalMs: heartbeatIntervalMs ?? (Number(process.env.REDIS_ACTORS_HEARTBEAT_MS) || 500),
-      orphanGraceMs: 1000,
-    });
-  }
   const system = await ActorSystem.start(systemOptions);
   let stopping = false;
   const stopAndExit = (): void => {
@@ -95,6 +89,15 @@ export async function runActor<H extends Handlers>(
     ...(mailbox === undefined ? {} : { mailbox }),
   });
   if (parent !== undefined) {
+    // Before READY: once the supervisor has READY, a message may keep this main thread
+    // busy for good, and the watchdog thread must already exist to report it. Started
+    // here, its boot stays off the rest of startup (imports, connections).
+    if (hasSupervisorSocket()) {
+      startWatchdog({
+        intervalMs: heartbeatIntervalMs ?? (Number(process.env.REDIS_ACTORS_HEARTBEAT_MS) || 500),
+        orphanGraceMs: 1000,
+      });
+    }
     const ready: ReadyBody = {
       name,
       address: ref.address,

@@ -35,6 +35,8 @@ interface SerializedFrameworkError {
   details: Record<string, unknown>;
 }
 
+const NO_PARTS: Buffer[] = [];
+
 /** Attachments of the message being encoded or decoded (superjson works synchronously). */
 interface AttachmentContext {
   parts: Buffer[];
@@ -173,9 +175,16 @@ export interface EncodedMessage {
   size: number;
 }
 
+/** Joins envelope texts into one batch payload: a JSON array (see Codec.decodeAll). */
+export function combineEnvelopeTexts(texts: string[]): string {
+  return `[${texts.join(',')}]`;
+}
+
 /** Encodes and decodes envelopes within the given limits. */
 export class Codec {
   private attachmentContext: AttachmentContext | undefined;
+  /** Attachments collected by the last non-plain encode. */
+  private attachments: Buffer[] = NO_PARTS;
   private readonly superjson = createSuperJson(() => this.attachmentContext);
   /** Attachments of decoded binary frames, until their body is read. */
   private readonly attachmentsOf = new WeakMap<Envelope, AttachmentContext>();
@@ -190,14 +199,21 @@ export class Codec {
    * InvalidMessageError for a body that cannot travel.
    */
   encode(envelope: Envelope, body: unknown): EncodedMessage {
-    const context: AttachmentContext = { parts: [], shareMemory: false };
-    this.attachmentContext = context;
-    try {
-      this.setBody(envelope, body);
-    } finally {
-      this.attachmentContext = undefined;
+    // The common case, a plain JSON body, allocates nothing beyond its text.
+    const plain = body === undefined || isPlainJson(body, 0);
+    if (plain) {
+      if (body !== undefined) envelope.body = body;
+    } else {
+      this.attachmentContext = { parts: [], shareMemory: false };
+      try {
+        this.setBody(envelope, body);
+      } finally {
+        this.attachments = this.attachmentContext.parts;
+        this.attachmentContext = undefined;
+      }
     }
-    if (context.parts.length === 0) {
+    const parts = plain ? NO_PARTS : this.attachments;
+    if (parts.length === 0) {
       const text = JSON.stringify(envelope);
       // A UTF-16 code unit is at most 3 UTF-8 bytes, so most texts need no exact count.
       const size =
@@ -205,8 +221,8 @@ export class Codec {
       this.assertWithinLimit(size);
       return { payload: text, size };
     }
-    envelope.attachments = context.parts.map((part) => part.length);
-    const frame = buildFrame(JSON.stringify(envelope), context.parts);
+    envelope.attachments = parts.map((part) => part.length);
+    const frame = buildFrame(JSON.stringify(envelope), parts);
     this.assertWithinLimit(frame.size);
     return { payload: frame.chunks, size: frame.size };
   }
@@ -268,11 +284,6 @@ export class Codec {
     return envelope;
   }
 
-  /** Joins envelope texts into one batch payload (see decodeAll). */
-  static combine(texts: string[]): string {
-    return `[${texts.join(',')}]`;
-  }
-
   private validate(value: unknown, mayHaveProtoKey: boolean): Envelope | Refusal {
     if (mayHaveProtoKey && hasProtoKey(value)) {
       return new Refusal('unsafe-key', 'an own "__proto__" key is not accepted');
@@ -311,13 +322,8 @@ export class Codec {
     }
   }
 
-  /** Sets `body` (and `meta` when needed) on `envelope` from a JavaScript value. */
+  /** Sets `body` and `meta` on `envelope` from a value that is not plain JSON. */
   private setBody(envelope: Envelope, body: unknown): void {
-    if (body === undefined) return;
-    if (isPlainJson(body, 0)) {
-      envelope.body = body;
-      return;
-    }
     const unsupported = unsupportedValuePath(body, 'body', new Set());
     if (unsupported !== undefined) {
       throw new InvalidMessageError(

@@ -39,76 +39,75 @@ async function target(options: { maxMessageBytes?: number } = {}) {
 }
 
 describe('bad input on a mailbox is dropped, counted, logged once, and the actor keeps serving', () => {
-  const cases: [string, string, (e: (f?: Record<string, unknown>) => object) => string | Buffer][] =
+  /** Label, refusal reason, payload, and how many refusals one payload makes (a batch: one per element). */
+  const cases: [
+    string,
+    string,
+    (e: (f?: Record<string, unknown>) => object) => string | Buffer,
+    number?,
+  ][] = [
+    ['not JSON', 'not-json', () => 'hello, this is not JSON {'],
+    ['binary garbage', 'not-json', () => Buffer.from([0xff, 0x00, 0x13, 0x37])],
+    ['an empty JSON array', 'not-an-envelope', () => '[]'],
+    ['a batch of non-envelopes (each refused)', 'not-an-envelope', () => '[1,"two",null]', 3],
+    ['a JSON string', 'not-an-envelope', () => '"just a string"'],
+    ['JSON null', 'not-an-envelope', () => 'null'],
+    ['the wrong version', 'unsupported-version', (e) => JSON.stringify(e({ v: 99 }))],
+    ['no version', 'unsupported-version', (e) => JSON.stringify({ ...e(), v: undefined })],
+    ['no id', 'missing-field', (e) => JSON.stringify(e({ id: undefined }))],
+    ['an empty id', 'missing-field', (e) => JSON.stringify(e({ id: '' }))],
+    ['no from', 'missing-field', (e) => JSON.stringify(e({ from: undefined }))],
+    ['no type', 'missing-field', (e) => JSON.stringify(e({ type: undefined }))],
+    ['a numeric type', 'missing-field', (e) => JSON.stringify(e({ type: 42 }))],
+    ['no sentAt', 'missing-field', (e) => JSON.stringify(e({ sentAt: undefined }))],
+    ['an unknown kind', 'invalid-field', (e) => JSON.stringify(e({ kind: 'shout' }))],
     [
-      ['not JSON', 'not-json', () => 'hello, this is not JSON {'],
-      ['binary garbage', 'not-json', () => Buffer.from([0xff, 0x00, 0x13, 0x37])],
-      ['an empty JSON array', 'not-an-envelope', () => '[]'],
-      ['a batch of non-envelopes (each refused)', 'not-an-envelope', () => '[1,"two",null]', 3],
-      ['a JSON string', 'not-an-envelope', () => '"just a string"'],
-      ['JSON null', 'not-an-envelope', () => 'null'],
-      ['the wrong version', 'unsupported-version', (e) => JSON.stringify(e({ v: 99 }))],
-      ['no version', 'unsupported-version', (e) => JSON.stringify({ ...e(), v: undefined })],
-      ['no id', 'missing-field', (e) => JSON.stringify(e({ id: undefined }))],
-      ['an empty id', 'missing-field', (e) => JSON.stringify(e({ id: '' }))],
-      ['no from', 'missing-field', (e) => JSON.stringify(e({ from: undefined }))],
-      ['no type', 'missing-field', (e) => JSON.stringify(e({ type: undefined }))],
-      ['a numeric type', 'missing-field', (e) => JSON.stringify(e({ type: 42 }))],
-      ['no sentAt', 'missing-field', (e) => JSON.stringify(e({ sentAt: undefined }))],
-      ['an unknown kind', 'invalid-field', (e) => JSON.stringify(e({ kind: 'shout' }))],
-      [
-        'an ask without deadline',
-        'missing-field',
-        (e) => JSON.stringify(e({ kind: 'ask', replyTo: 'x' })),
-      ],
-      [
-        'an ask without replyTo',
-        'missing-field',
-        (e) => JSON.stringify(e({ kind: 'ask', deadline: Date.now() + 9e6 })),
-      ],
-      [
-        'a reply without correlationId',
-        'missing-field',
-        (e) => JSON.stringify(e({ kind: 'reply' })),
-      ],
-      [
-        'superjson meta with a __proto__ path',
-        'unsafe-meta',
-        (e) =>
-          JSON.stringify(
-            e({ body: { a: 1 }, meta: { values: { '__proto__.polluted': ['Date'] } } }),
-          ),
-      ],
-      [
-        'superjson meta with a constructor.prototype path',
-        'unsafe-meta',
-        (e) =>
-          JSON.stringify(
-            e({
-              body: { a: 1 },
-              meta: { values: { 'constructor.prototype.polluted': ['undefined'] } },
-            }),
-          ),
-      ],
-      [
-        'superjson meta with a prototype referential path',
-        'unsafe-meta',
-        (e) =>
-          JSON.stringify(
-            e({ body: { a: {} }, meta: { referentialEqualities: { a: ['prototype.x'] } } }),
-          ),
-      ],
-      [
-        'an own __proto__ key in the body',
-        'unsafe-key',
-        (e) => JSON.stringify(e()).replace('"body":"x"', '"body":{"__proto__":{"polluted":true}}'),
-      ],
-      [
-        'an own __proto__ key at top level',
-        'unsafe-key',
-        (e) => JSON.stringify(e()).replace(/^\{/, '{"__proto__":{"polluted":true},'),
-      ],
-    ];
+      'an ask without deadline',
+      'missing-field',
+      (e) => JSON.stringify(e({ kind: 'ask', replyTo: 'x' })),
+    ],
+    [
+      'an ask without replyTo',
+      'missing-field',
+      (e) => JSON.stringify(e({ kind: 'ask', deadline: Date.now() + 9e6 })),
+    ],
+    ['a reply without correlationId', 'missing-field', (e) => JSON.stringify(e({ kind: 'reply' }))],
+    [
+      'superjson meta with a __proto__ path',
+      'unsafe-meta',
+      (e) =>
+        JSON.stringify(e({ body: { a: 1 }, meta: { values: { '__proto__.polluted': ['Date'] } } })),
+    ],
+    [
+      'superjson meta with a constructor.prototype path',
+      'unsafe-meta',
+      (e) =>
+        JSON.stringify(
+          e({
+            body: { a: 1 },
+            meta: { values: { 'constructor.prototype.polluted': ['undefined'] } },
+          }),
+        ),
+    ],
+    [
+      'superjson meta with a prototype referential path',
+      'unsafe-meta',
+      (e) =>
+        JSON.stringify(
+          e({ body: { a: {} }, meta: { referentialEqualities: { a: ['prototype.x'] } } }),
+        ),
+    ],
+    [
+      'an own __proto__ key in the body',
+      'unsafe-key',
+      (e) => JSON.stringify(e()).replace('"body":"x"', '"body":{"__proto__":{"polluted":true}}'),
+    ],
+    [
+      'an own __proto__ key at top level',
+      'unsafe-key',
+      (e) => JSON.stringify(e()).replace(/^\{/, '{"__proto__":{"polluted":true},'),
+    ],
+  ];
 
   it.each(cases)('%s', async (_label, reason, make, perPayload = 1) => {
     const { server, client, ref, handled, logger, publishRaw, envelope } = await target();

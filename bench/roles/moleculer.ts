@@ -15,7 +15,10 @@ const broker = new moleculer.ServiceBroker({
 });
 
 if (role === 'responder') {
-  broker.createService({ name: 'bench', actions: { echo: (context) => context.params } });
+  broker.createService({
+    name: 'bench',
+    actions: { echo: (context): unknown => context.params as unknown },
+  });
   await broker.start();
   serve({});
 } else {
@@ -23,8 +26,16 @@ if (role === 'responder') {
   await broker.waitForServices('bench');
   const ask: Ask = (body) => broker.call('bench.echo', body, { timeout: 30_000 });
   serve({
-    latency: ({ count, warmup }: { count: number; warmup: number }) => measureLatency(ask, count, warmup),
-    throughput: ({ inflight, durationMs, warmupMs }: { inflight: number; durationMs: number; warmupMs: number }) =>
-      measureThroughput(ask, inflight, durationMs, warmupMs),
+    latency: ({ count, warmup }: { count: number; warmup: number }) =>
+      measureLatency(ask, count, warmup),
+    throughput: ({
+      inflight,
+      durationMs,
+      warmupMs,
+    }: {
+      inflight: number;
+      durationMs: number;
+      warmupMs: number;
+    }) => measureThroughput(ask, inflight, durationMs, warmupMs),
   });
 }

@@ -8,7 +8,11 @@ import { type Ask, measureLatency, measureThroughput, requestBody, sendOneWay } 
 import { checksum } from '../checksum.js';
 
 const [role, url, namespace] = process.argv.slice(2);
-const system = await ActorSystem.start({ url, namespace, logger: { debug() {}, info() {}, warn() {}, error: console.error } });
+const system = await ActorSystem.start({
+  url,
+  namespace,
+  logger: { debug() {}, info() {}, warn() {}, error: console.error },
+});
 
 if (role === 'responder') {
   let ticks = 0;
@@ -36,9 +40,17 @@ if (role === 'responder') {
   const echo = system.ref('bench-echo');
   const ask: Ask = (body) => echo.ask('echo', body, { timeoutMs: 30_000 });
   serve({
-    latency: ({ count, warmup }: { count: number; warmup: number }) => measureLatency(ask, count, warmup),
-    throughput: ({ inflight, durationMs, warmupMs }: { inflight: number; durationMs: number; warmupMs: number }) =>
-      measureThroughput(ask, inflight, durationMs, warmupMs),
+    latency: ({ count, warmup }: { count: number; warmup: number }) =>
+      measureLatency(ask, count, warmup),
+    throughput: ({
+      inflight,
+      durationMs,
+      warmupMs,
+    }: {
+      inflight: number;
+      durationMs: number;
+      warmupMs: number;
+    }) => measureThroughput(ask, inflight, durationMs, warmupMs),
     tells: ({ window, durationMs }: { window: number; durationMs: number }) =>
       sendOneWay((i) => echo.tell('tick', requestBody(i)), window, durationMs),
     large: async ({ bytes }: { bytes: number }) => {
@@ -54,7 +66,9 @@ if (role === 'responder') {
       gc?.();
       const before = process.memoryUsage().heapUsed;
       const silent = system.ref('bench-silent');
-      const asks = Array.from({ length: count }, (_, i) => silent.ask('hold', requestBody(i), { timeoutMs: 600_000 }).catch(() => undefined));
+      const asks = Array.from({ length: count }, (_, i) =>
+        silent.ask('hold', requestBody(i), { timeoutMs: 600_000 }).catch(() => undefined),
+      );
       // Once this tell is acknowledged, every ask above was written and is pending.
       await silent.tell('hold', null).catch(() => undefined);
       gc?.();

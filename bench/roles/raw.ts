@@ -23,7 +23,10 @@ if (role === 'responder') {
       ticks++;
       return;
     }
-    void publisher.publish(message.replyTo ?? '', JSON.stringify({ id: message.id, body: message.body }));
+    void publisher.publish(
+      message.replyTo ?? '',
+      JSON.stringify({ id: message.id, body: message.body }),
+    );
   });
   await subscriber.subscribe(requests, oneWay);
   serve({ ticks: () => ({ ticks }) });
@@ -45,11 +48,23 @@ if (role === 'responder') {
       void publisher.publish(requests, JSON.stringify({ id, replyTo: replies, body }));
     });
   serve({
-    latency: ({ count, warmup }: { count: number; warmup: number }) => measureLatency(ask, count, warmup),
-    throughput: ({ inflight, durationMs, warmupMs }: { inflight: number; durationMs: number; warmupMs: number }) =>
-      measureThroughput(ask, inflight, durationMs, warmupMs),
+    latency: ({ count, warmup }: { count: number; warmup: number }) =>
+      measureLatency(ask, count, warmup),
+    throughput: ({
+      inflight,
+      durationMs,
+      warmupMs,
+    }: {
+      inflight: number;
+      durationMs: number;
+      warmupMs: number;
+    }) => measureThroughput(ask, inflight, durationMs, warmupMs),
     tells: ({ window, durationMs }: { window: number; durationMs: number }) =>
-      sendOneWay((i) => publisher.publish(oneWay, JSON.stringify({ id: i, body: requestBody(i) })), window, durationMs),
+      sendOneWay(
+        (i) => publisher.publish(oneWay, JSON.stringify({ id: i, body: requestBody(i) })),
+        window,
+        durationMs,
+      ),
     large: async ({ bytes }: { bytes: number }) => {
       const payload = Buffer.alloc(bytes, 7);
       const key = `${prefix}:large`;

@@ -20,6 +20,9 @@ import { RedisReplyError, RespParser, encodeCommand } from './resp.js';
 
 export type ReplyCallback = (error: Error | null, reply: RespValue) => void;
 
+/** Callback of a PUBLISH: how many subscribers received it. */
+export type ReceiversCallback = (error: Error | null, receivers: number) => void;
+
 export type ConnectionState = 'idle' | 'connecting' | 'ready' | 'reconnecting' | 'closed';
 
 export interface CommandConnectionOptions {
@@ -45,7 +48,7 @@ export interface CommandConnectionOptions {
 interface PublishRun {
   channel: string;
   payloads: string[];
-  callbacks: ReplyCallback[];
+  callbacks: ReceiversCallback[];
   bytes: number;
 }
 
@@ -159,10 +162,12 @@ export class CommandConnection extends EventEmitter {
    * consecutive publishes keeps the overall order of commands. Each callback
    * gets the reply to the merged PUBLISH.
    */
-  publishMergeable(channel: string, payload: string, callback: ReplyCallback): void {
+  publishMergeable(channel: string, payload: string, callback: ReceiversCallback): void {
     const combine = this.options.combinePublishes;
     if (this.stateValue !== 'ready' || combine === undefined) {
-      this.send(['PUBLISH', channel, payload], callback);
+      this.send(['PUBLISH', channel, payload], (error, reply) => {
+        callback(error, typeof reply === 'number' ? reply : 0);
+      });
       return;
     }
     const run = this.openRun;
@@ -185,7 +190,8 @@ export class CommandConnection extends EventEmitter {
       bytes: payload.length,
     };
     this.queue(started, (error, reply) => {
-      for (const each of started.callbacks) each(error, reply);
+      const receivers = typeof reply === 'number' ? reply : 0;
+      for (const each of started.callbacks) each(error, receivers);
     });
     this.openRun = payload.length <= MERGE_PAYLOAD_BYTES ? started : undefined;
     this.noteOutboxBytes(payload.length);

@@ -169,7 +169,9 @@ function toIoredisOptions(options: SubscriberConnectionOptions): RedisOptions {
   const common: RedisOptions = {
     lazyConnect: true,
     autoResubscribe: false,
-    enableReadyCheck: true,
+    // The INFO round trip of the ready check only matters while Redis loads a dump;
+    // the private broker never has one, and a loading server refuses SUBSCRIBE anyway.
+    enableReadyCheck: false,
     maxRetriesPerRequest: null,
     connectionName: options.clientName,
     connectTimeout: options.connectTimeoutMs,

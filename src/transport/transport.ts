@@ -144,9 +144,7 @@ export class Transport extends EventEmitter {
    * same channel right before it, joined by `combinePublishes`.
    */
   publishMergeable(channel: string, payload: string, callback: PublishCallback): void {
-    this.commands.publishMergeable(channel, payload, (error, reply) => {
-      callback(error, typeof reply === 'number' ? reply : 0);
-    });
+    this.commands.publishMergeable(channel, payload, callback);
   }
 
   /** Any other Redis command (keys, lists, …), on the publishing connection. */
