@@ -30,8 +30,8 @@ const plan = quick
       latencyWarmup: 300,
       spawns: 5,
       large: [
-        [1, 5],
-        [16, 2],
+        [1, 10],
+        [16, 3],
         [128, 1],
       ],
     }
@@ -43,9 +43,9 @@ const plan = quick
       latencyWarmup: 2000,
       spawns: 20,
       large: [
-        [1, 30],
-        [16, 8],
-        [128, 3],
+        [1, 60],
+        [16, 10],
+        [128, 4],
       ],
     };
 const INFLIGHT = [1, 16, 256] as const;
