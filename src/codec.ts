@@ -3,7 +3,8 @@
  * Bodies use a dedicated superjson instance (never the global default, which
  * application code may configure differently); plain JSON bodies skip it.
  */
-import { SuperJSON } from 'superjson';
+import { createRequire } from 'node:module';
+import type { SuperJSON } from 'superjson';
 import { buildFrame, isBinaryFrame, parseFrame, sliceAttachments } from './binary-frame.js';
 import { binaryTypeOf, bytesOf, reviveBinary } from './binary-values.js';
 import type { Envelope } from './envelope.js';
@@ -50,8 +51,16 @@ interface BinaryReference {
   type: string;
 }
 
+/**
+ * Loaded on the first body that is not plain JSON: most actors never need it,
+ * and every child process would pay its load time before READY. Synchronous
+ * (require of an ES module, supported from Node 20.19), as encoding is.
+ */
+const requireModule = createRequire(import.meta.url);
+
 function createSuperJson(context: () => AttachmentContext | undefined): SuperJSON {
-  const superjson = new SuperJSON();
+  const { SuperJSON: SuperJSONClass } = requireModule('superjson') as typeof import('superjson');
+  const superjson = new SuperJSONClass();
   // Binary values travel as frame attachments; the body keeps a reference.
   superjson.registerCustom<ArrayBufferView | ArrayBuffer, JSONValue>(
     {
@@ -185,7 +194,12 @@ export class Codec {
   private attachmentContext: AttachmentContext | undefined;
   /** Attachments collected by the last non-plain encode. */
   private attachments: Buffer[] = NO_PARTS;
-  private readonly superjson = createSuperJson(() => this.attachmentContext);
+  private superjsonInstance: SuperJSON | undefined;
+
+  private get superjson(): SuperJSON {
+    this.superjsonInstance ??= createSuperJson(() => this.attachmentContext);
+    return this.superjsonInstance;
+  }
   /** Attachments of decoded binary frames, until their body is read. */
   private readonly attachmentsOf = new WeakMap<Envelope, AttachmentContext>();
 
