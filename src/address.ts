@@ -14,6 +14,8 @@ import { InvalidOptionError } from './errors.js';
 /** Namespace used when neither the option nor `REDIS_ACTORS_NAMESPACE` is set. */
 export const DEFAULT_NAMESPACE = 'ra';
 
+const CHANNEL_CACHE_SIZE = 4096;
+
 /** Characters that would break channel patterns or the `namespace:` prefix are refused. */
 const VALID_NAME = /^[^\s:*?[\]\\]{1,200}$/;
 
@@ -49,6 +51,7 @@ export function localActorAddress(process: string, localName: string): string {
 /** Channel and key names of one namespace. */
 export class Names {
   private readonly prefix: string;
+  private readonly channels = new Map<string, string>();
 
   constructor(readonly namespace: string) {
     assertValidName('namespace', namespace);
@@ -57,7 +60,14 @@ export class Names {
 
   /** The pub/sub channel of a mailbox address or actor name. */
   channel(address: string): string {
-    return this.prefix + address;
+    // Cached: the hot path asks for the same few channels for every message.
+    let channel = this.channels.get(address);
+    if (channel === undefined) {
+      channel = this.prefix + address;
+      if (this.channels.size >= CHANNEL_CACHE_SIZE) this.channels.clear();
+      this.channels.set(address, channel);
+    }
+    return channel;
   }
 
   /** The address of a channel of this namespace, or `undefined` for a foreign channel. */

@@ -7,7 +7,7 @@
  * cannot.
  */
 import type { Names } from './address.js';
-import type { EncodedMessage } from './codec.js';
+import { type EncodedMessage, encodedSize } from './codec.js';
 import type { Envelope } from './envelope.js';
 import type { PublishCallback, Transport } from './transport/transport.js';
 
@@ -35,10 +35,16 @@ export class ClaimCheck {
     encoded: EncodedMessage,
     callback: PublishCallback,
   ): void {
-    if (encoded.size <= this.options.thresholdBytes) {
-      if (typeof encoded.payload === 'string')
-        this.transport.publishMergeable(channel, encoded.payload, callback);
-      else this.transport.publish(channel, encoded.payload, callback);
+    const threshold = this.options.thresholdBytes;
+    // A UTF-16 code unit is at most 3 UTF-8 bytes: most texts are small without counting.
+    if (typeof encoded === 'string' && encoded.length * 3 <= threshold) {
+      this.transport.publishMergeable(channel, encoded, callback);
+      return;
+    }
+    const size = encodedSize(encoded);
+    if (size <= threshold) {
+      if (typeof encoded === 'string') this.transport.publishMergeable(channel, encoded, callback);
+      else this.transport.publish(channel, encoded.chunks, callback);
       return;
     }
     const key = this.names.key('claim', envelope.id);
@@ -53,11 +59,17 @@ export class ClaimCheck {
       correlationId: envelope.correlationId,
       sentAt: envelope.sentAt,
       deadline: envelope.deadline,
-      claim: { key, size: encoded.size },
+      claim: { key, size },
     };
     // Same connection, same flush: Redis has the value before anyone sees the stub.
     this.transport.send(
-      ['SET', key, encoded.payload, 'PX', String(this.options.ttlMs)],
+      [
+        'SET',
+        key,
+        typeof encoded === 'string' ? encoded : encoded.chunks,
+        'PX',
+        String(this.options.ttlMs),
+      ],
       (error) => {
         if (error !== null) callback(error, 0);
       },

@@ -178,10 +178,18 @@ export interface CodecLimits {
   maxMessageBytes: number;
 }
 
-/** An encoded message: JSON text, or the chunks of a binary frame; and its size in bytes. */
-export interface EncodedMessage {
-  payload: string | Buffer[];
+/** A binary frame ready to write: its chunks (attachments not copied) and total size. */
+export interface BinaryFrame {
+  chunks: Buffer[];
   size: number;
+}
+
+/** An encoded message: JSON text (the common case, allocated as nothing more), or a binary frame. */
+export type EncodedMessage = string | BinaryFrame;
+
+/** Size in bytes of an encoded message. */
+export function encodedSize(encoded: EncodedMessage): number {
+  return typeof encoded === 'string' ? Buffer.byteLength(encoded) : encoded.size;
 }
 
 /** Joins envelope texts into one batch payload: a JSON array (see Codec.decodeAll). */
@@ -230,15 +238,14 @@ export class Codec {
     if (parts.length === 0) {
       const text = JSON.stringify(envelope);
       // A UTF-16 code unit is at most 3 UTF-8 bytes, so most texts need no exact count.
-      const size =
-        text.length * 3 > this.limits.maxMessageBytes ? Buffer.byteLength(text) : text.length;
-      this.assertWithinLimit(size);
-      return { payload: text, size };
+      if (text.length * 3 > this.limits.maxMessageBytes)
+        this.assertWithinLimit(Buffer.byteLength(text));
+      return text;
     }
     envelope.attachments = parts.map((part) => part.length);
     const frame = buildFrame(JSON.stringify(envelope), parts);
     this.assertWithinLimit(frame.size);
-    return { payload: frame.chunks, size: frame.size };
+    return frame;
   }
 
   /**
