@@ -377,29 +377,10 @@ async function measureSpawn() {
   const system = await ActorSystem.start({ url: redis.url, namespace: `${namespace}spawn` });
   const supervisor = await Supervisor.start(system, { output: 'ignore' });
   const ours: number[] = [];
-  let idleRssKb = 0;
-  try {
-    for (let i = 0; i < plan.spawns; i++) {
-      const started = performance.now();
-      const child = await supervisor.spawn({
-        name: `clock-${i}`,
-        module: path.join(repoRoot, 'dist/actors/clock.js'),
-      });
-      ours.push(performance.now() - started);
-      if (i === 0) {
-        await new Promise((resolve) => setTimeout(resolve, 500));
-        const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8');
-        idleRssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-      }
-    }
-  } finally {
-    await supervisor.stop();
-    await system.stop();
-  }
   const bare: number[] = [];
-  for (let i = 0; i < plan.spawns; i++) {
-    const started = performance.now();
-    await new Promise<void>((resolve, reject) => {
+  let idleRssKb = 0;
+  const spawnBare = () =>
+    new Promise<void>((resolve, reject) => {
       const child = spawn(
         process.execPath,
         [path.join(benchDir, 'roles/bare-connect.mjs'), socketPath],
@@ -412,7 +393,27 @@ async function measureSpawn() {
         else reject(new Error(`bare-connect exited ${code}`));
       });
     });
-    bare.push(performance.now() - started);
+  try {
+    // Interleaved, so that both see the same machine.
+    for (let i = 0; i < plan.spawns; i++) {
+      let started = performance.now();
+      const child = await supervisor.spawn({
+        name: `clock-${i}`,
+        module: path.join(repoRoot, 'dist/actors/clock.js'),
+      });
+      ours.push(performance.now() - started);
+      started = performance.now();
+      await spawnBare();
+      bare.push(performance.now() - started);
+      if (i === 0) {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8');
+        idleRssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+      }
+    }
+  } finally {
+    await supervisor.stop();
+    await system.stop();
   }
   return {
     oursP50Ms: median(ours),

@@ -5,7 +5,8 @@
  * are in progress. Scheduling runs rather than single messages keeps p-queue's
  * per-task bookkeeping off the per-message path.
  */
-import PQueue from 'p-queue';
+import { createRequire } from 'node:module';
+import type PQueue from 'p-queue';
 import type { ResolvedMailboxOptions } from './options.js';
 import { Fifo } from './transport/fifo.js';
 
@@ -18,8 +19,16 @@ import { Fifo } from './transport/fifo.js';
 const YIELD_AFTER_MS = 10;
 const CHECK_EVERY = 64;
 
+/**
+ * p-queue is loaded when the first message arrives, not when the actor is
+ * created: a spawned child reaches READY ~10 ms sooner. Synchronous (require
+ * of an ES module, supported from Node 20.19).
+ */
+const requireModule = createRequire(import.meta.url);
+let PQueueClass: typeof PQueue | undefined;
+
 export class Mailbox<T> {
-  private readonly queue: PQueue;
+  private queue: PQueue | undefined;
   private readonly items = new Fifo<T>();
   private drainLoops = 0;
   private inProgress = 0;
@@ -28,9 +37,7 @@ export class Mailbox<T> {
     readonly options: ResolvedMailboxOptions,
     /** Handles one message; returns a promise only when it has to wait. */
     private readonly handle: (item: T) => void | Promise<void>,
-  ) {
-    this.queue = new PQueue({ concurrency: options.concurrency });
-  }
+  ) {}
 
   /** Messages waiting, not yet being handled. */
   get waiting(): number {
@@ -48,14 +55,22 @@ export class Mailbox<T> {
     this.items.push(item);
     if (this.drainLoops < this.options.concurrency) {
       this.drainLoops++;
-      void this.queue.add(() => this.drain());
+      void this.scheduler().add(() => this.drain());
     }
     return true;
   }
 
   /** Resolves when nothing waits and nothing runs. */
   idle(): Promise<void> {
-    return this.queue.onIdle();
+    return this.queue?.onIdle() ?? Promise.resolve();
+  }
+
+  private scheduler(): PQueue {
+    if (this.queue === undefined) {
+      PQueueClass ??= (requireModule('p-queue') as { default: typeof PQueue }).default;
+      this.queue = new PQueueClass({ concurrency: this.options.concurrency });
+    }
+    return this.queue;
   }
 
   private async drain(): Promise<void> {
