@@ -402,6 +402,8 @@ export class ActorSystem extends EventEmitter implements MessageSender {
     ]);
     clearTimeout(timer);
     for (const actor of actors) {
+      // Ends the mailbox's waiting drain loops (a stuck handler keeps its own until it returns).
+      actor.mailbox.close();
       try {
         await actor.definition.onStop?.(actor.lifecycleContext);
       } catch (error) {

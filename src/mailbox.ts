@@ -32,6 +32,10 @@ export class Mailbox<T> {
   private readonly items = new Fifo<T>();
   private drainLoops = 0;
   private inProgress = 0;
+  /** Drain loops waiting for a message: woken by offer() instead of scheduling a new task. */
+  private readonly sleeping: (() => void)[] = [];
+  private readonly idleWaiters: (() => void)[] = [];
+  private closed = false;
 
   constructor(
     readonly options: ResolvedMailboxOptions,
@@ -53,7 +57,10 @@ export class Mailbox<T> {
   offer(item: T): boolean {
     if (this.items.length >= this.options.capacity) return false;
     this.items.push(item);
-    if (this.drainLoops < this.options.concurrency) {
+    const sleeper = this.sleeping.pop();
+    if (sleeper !== undefined) {
+      sleeper();
+    } else if (this.drainLoops < this.options.concurrency && !this.closed) {
       this.drainLoops++;
       void this.scheduler().add(() => this.drain());
     }
@@ -62,7 +69,18 @@ export class Mailbox<T> {
 
   /** Resolves when nothing waits and nothing runs. */
   idle(): Promise<void> {
-    return this.queue?.onIdle() ?? Promise.resolve();
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Ends the drain loops once the messages already queued are handled. */
+  close(): void {
+    this.closed = true;
+    for (const sleeper of this.sleeping.splice(0)) sleeper();
+  }
+
+  private isIdle(): boolean {
+    return this.items.length === 0 && this.inProgress === 0;
   }
 
   private scheduler(): PQueue {
@@ -73,13 +91,24 @@ export class Mailbox<T> {
     return this.queue;
   }
 
+  /**
+   * A drain loop: p-queue runs up to `concurrency` of them. Once started, a loop
+   * sleeps when the mailbox is empty and wakes on the next offer, so p-queue's
+   * per-task bookkeeping is paid once per loop, not once per message.
+   */
   private async drain(): Promise<void> {
     let sinceCheck = 0;
     let runStarted = performance.now();
     try {
       for (;;) {
         const item = this.items.shift();
-        if (item === undefined) return;
+        if (item === undefined) {
+          if (this.isIdle()) for (const waiter of this.idleWaiters.splice(0)) waiter();
+          if (this.closed) return;
+          await new Promise<void>((resolve) => this.sleeping.push(resolve));
+          runStarted = performance.now();
+          continue;
+        }
         this.inProgress++;
         try {
           const pending = this.handle(item);

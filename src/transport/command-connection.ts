@@ -269,19 +269,12 @@ export class CommandConnection extends EventEmitter {
     this.awaitingReply.push(callback);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      const mode = process.env.RA_FLUSH_MODE;
-      if (mode === 'tick')
-        process.nextTick(() => {
-          this.flush();
-        });
-      else if (mode === 'micro')
-        queueMicrotask(() => {
-          this.flush();
-        });
-      else
-        setImmediate(() => {
-          this.flush();
-        });
+      // A microtask, not setImmediate: it runs once the work already queued in this
+      // turn (every promise continuation a batch of replies resolved) has queued its
+      // commands, and before the next I/O callback, so a lone ask waits for nothing.
+      queueMicrotask(() => {
+        this.flush();
+      });
     }
   }
 
