@@ -25,14 +25,14 @@ const plan = quick
   ? {
       rounds: 1,
       latencyRounds: 1,
-      warmupMs: 300,
-      durationMs: 700,
-      latencyCount: 2000,
+      warmupMs: 200,
+      durationMs: 400,
+      latencyCount: 1000,
       latencyWarmup: 300,
-      spawns: 5,
+      spawns: 3,
       large: [
-        [1, 10],
-        [16, 3],
+        [1, 5],
+        [16, 2],
         [128, 1],
       ],
     }
