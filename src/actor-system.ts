@@ -21,14 +21,17 @@ import {
   InvalidMessageError,
   InvalidOptionError,
   MailboxFullError,
+  MailboxLostError,
   MessageTooLargeError,
   NameTakenError,
   NoRecipientError,
   ShuttingDownError,
 } from './errors.js';
+import { HEALTH_TYPE, type HealthReport } from './health.js';
 import type { ActorRuntime } from './hosted-actor.js';
 import { HostedActor } from './hosted-actor.js';
 import { OncePerReason } from './logger.js';
+import { MailboxProbe, PROBE_TYPE } from './mailbox-probe.js';
 import type { ActorSystemOptions, MailboxOptions, ResolvedActorSystemOptions } from './options.js';
 import { resolveActorSystemOptions, resolveMailboxOptions } from './options.js';
 import { PendingAsks } from './pending-asks.js';
@@ -91,9 +94,18 @@ const UNSAFE_ON_SHARED_CONNECTION = new Set([
   'HELLO',
 ]);
 
+/** Consecutive failed probes after which the mailbox is reported lost. */
+const PROBE_FAILURES_BEFORE_LOSS = 3;
+
 /**
- * Events: `connection-lost` (ConnectionError), `connection-restored`,
- * `mailbox-lost` (ConnectionError: a resubscribe was refused).
+ * Events:
+ * - `connection-lost` (ConnectionError): Redis went away (or stopped answering);
+ *   once per outage. Reconnecting starts at once.
+ * - `connection-restored`: both connections are back and the mailbox was proven
+ *   live by a probe through Redis.
+ * - `mailbox-lost` (MailboxLostError): the mailbox could not be resubscribed
+ *   (refused, e.g. NOPERM) or probes keep getting lost; once per outage.
+ *   Resubscribing goes on; `connection-restored` follows if it succeeds.
  */
 export class ActorSystem extends EventEmitter implements MessageSender {
   /** This process's mailbox address, `<hostname>-<pid>`; replies to its asks arrive here. */
@@ -122,6 +134,13 @@ export class ActorSystem extends EventEmitter implements MessageSender {
   private readonly channelListeners: ChannelListeners;
   private readonly claimCheck: ClaimCheck;
   private readonly arrivals = new ArrivalOrder();
+  private readonly probe: MailboxProbe;
+  private readonly startedAt = Date.now();
+  /** False from a lost connection until a probe came back through the mailbox. */
+  private mailboxVerified = true;
+  private inOutage = false;
+  private mailboxLossReported = false;
+  private connectionLosses = 0;
 
   private constructor(
     options: ResolvedActorSystemOptions,
@@ -143,18 +162,53 @@ export class ActorSystem extends EventEmitter implements MessageSender {
       thresholdBytes: options.claimCheckBytes,
       ttlMs: options.claimCheckTtlMs,
     });
+    this.probe = new MailboxProbe({
+      timeoutMs: options.probeTimeoutMs,
+      newId: () => this.ids.next(),
+      publish: (id, callback) => {
+        this.publishProbe(id, callback);
+      },
+      onLive: (roundTripMs) => {
+        this.mailboxVerified = true;
+        this.mailboxLossReported = false;
+        if (!this.inOutage) return;
+        this.inOutage = false;
+        options.logger.info(
+          `${this.address}: connection to Redis restored, mailbox proven live (probe ${roundTripMs} ms)`,
+        );
+        this.emit('connection-restored');
+      },
+      onDeaf: (failures, detail) => {
+        this.mailboxVerified = false;
+        // Without a publishing connection the probe proves nothing; it reruns on 'up'.
+        if (!transport.state.connected || this.stateValue !== 'running') return;
+        if (failures >= PROBE_FAILURES_BEFORE_LOSS) this.reportMailboxLost(detail);
+        transport.reconnectSubscriber();
+      },
+    });
     transport.on('down', (error: Error) => {
+      this.mailboxVerified = false;
+      if (this.inOutage) return;
+      this.inOutage = true;
+      this.connectionLosses++;
       options.logger.warn(`${this.address}: ${error.message}`);
       this.emit('connection-lost', error);
     });
     transport.on('up', () => {
-      options.logger.info(`${this.address}: connection to Redis restored`);
-      this.emit('connection-restored');
+      if (this.stateValue === 'running') this.probe.run();
     });
     transport.on('resubscribe-failed', (error: Error) => {
-      options.logger.error(`${this.address}: mailbox lost: ${error.message}`);
-      this.emit('mailbox-lost', error);
+      this.mailboxVerified = false;
+      this.reportMailboxLost(error.message, error);
     });
+  }
+
+  private reportMailboxLost(detail: string, cause?: Error): void {
+    if (this.mailboxLossReported) return;
+    this.mailboxLossReported = true;
+    const error = new MailboxLostError(this.address, detail, { cause });
+    this.options.logger.error(`${this.address}: ${error.message}`);
+    this.emit('mailbox-lost', error);
   }
 
   /**
@@ -173,6 +227,8 @@ export class ActorSystem extends EventEmitter implements MessageSender {
       connectTimeoutMs: resolved.connectTimeoutMs,
       maxOfflineCommands: resolved.maxOfflineCommands,
       maxReconnectDelayMs: resolved.maxReconnectDelayMs,
+      healthCheckIntervalMs: resolved.healthCheckIntervalMs,
+      healthCheckTimeoutMs: resolved.healthCheckTimeoutMs,
     });
     const system = new ActorSystem(resolved, transport, address);
     try {
@@ -341,7 +397,8 @@ export class ActorSystem extends EventEmitter implements MessageSender {
       namespace: this.namespace,
       state: this.stateValue,
       connected: state.connected,
-      subscribed: state.subscribed,
+      subscribed: state.subscribed && this.mailboxVerified,
+      connectionLosses: this.connectionLosses,
       pendingAsks: this.pending.size,
       sent: this.sent,
       received: this.received,
@@ -349,6 +406,52 @@ export class ActorSystem extends EventEmitter implements MessageSender {
       invalidByReason: { ...this.invalidByReason },
       actors: [...this.actors.values()].map((actor) => actor.stats()),
     };
+  }
+
+  /**
+   * What a `health` ask to an actor of this system answers: the actor's mailbox
+   * figures with the system's connection state and counters. Without an actor
+   * (by address, name or ref), for the main actor, or the process alone.
+   */
+  health(actor?: string | ActorRef<unknown>): HealthReport {
+    const hosted = actor === undefined ? this.mainActor : this.findActor(actor);
+    return this.healthOf(hosted);
+  }
+
+  private healthOf(actor: HostedActor | undefined): HealthReport {
+    const stats = this.stats();
+    const own = actor?.stats();
+    const memory = process.memoryUsage();
+    return {
+      address: actor?.address ?? this.address,
+      name: actor?.name,
+      system: this.address,
+      host: os.hostname(),
+      pid: process.pid,
+      state: stats.state,
+      connected: stats.connected,
+      subscribed: stats.subscribed,
+      connectionLosses: stats.connectionLosses,
+      pendingAsks: stats.pendingAsks,
+      mailboxDepth: own?.mailboxDepth ?? 0,
+      mailboxCapacity: own?.mailboxCapacity ?? 0,
+      processing: own?.processing ?? 0,
+      handled: own?.handled ?? 0,
+      failed: own?.failed ?? 0,
+      dropped: stats.dropped,
+      invalidByReason: stats.invalidByReason,
+      uptimeMs: Date.now() - this.startedAt,
+      memory: { rss: memory.rss, heapUsed: memory.heapUsed },
+    };
+  }
+
+  private findActor(target: string | ActorRef<unknown>): HostedActor {
+    const key = typeof target === 'string' ? target : target.address;
+    const actor =
+      this.actors.get(key) ?? [...this.actors.values()].find((each) => each.name === key);
+    if (actor === undefined)
+      throw new InvalidOptionError('actor', `no actor "${key}" lives in ${this.address}`);
+    return actor;
   }
 
   /**
@@ -368,17 +471,13 @@ export class ActorSystem extends EventEmitter implements MessageSender {
    * (up to `stopTimeoutMs`), waiting asks get ShuttingDownError, onStop runs.
    */
   async stopActor(target: string | ActorRef<unknown>): Promise<void> {
-    const key = typeof target === 'string' ? target : target.address;
-    const actor =
-      this.actors.get(key) ?? [...this.actors.values()].find((each) => each.name === key);
-    if (actor === undefined)
-      throw new InvalidOptionError('actor', `no actor "${key}" lives in ${this.address}`);
-    await this.retire([actor]);
+    await this.retire([this.findActor(target)]);
   }
 
   private async stopNow(): Promise<void> {
     this.stateValue = 'stopping';
     clearInterval(this.presenceTimer);
+    this.probe.cancel();
     await this.retire([...this.actors.values()]);
     this.pending.rejectAll(() => new ShuttingDownError());
     await this.transport.unsubscribe(this.names.channel(this.address));
@@ -492,6 +591,10 @@ export class ActorSystem extends EventEmitter implements MessageSender {
       this.refuse(decoded);
       return;
     }
+    if (decoded.type === PROBE_TYPE && decoded.from === this.address) {
+      this.probe.arrived(decoded.id);
+      return;
+    }
     // Replies need no window: the pending ask is settled once, and a repeat counts as late.
     const isReply = decoded.kind === 'reply' || decoded.kind === 'error';
     if (!isReply && !this.recentIds.firstSighting(decoded.id)) {
@@ -591,6 +694,11 @@ export class ActorSystem extends EventEmitter implements MessageSender {
         'expired',
         `ask "${decoded.type}" from ${decoded.from} arrived after its deadline`,
       );
+      return;
+    }
+    // Answered here, not queued: an overloaded actor's health is what one wants to see.
+    if (decoded.kind === 'ask' && decoded.type === HEALTH_TYPE && !target?.handles(HEALTH_TYPE)) {
+      this.reply(decoded, decoded.to, this.healthOf(target));
       return;
     }
     if (this.stateValue !== 'running') {
@@ -758,13 +866,35 @@ export class ActorSystem extends EventEmitter implements MessageSender {
         timeoutMs,
         resolve as (value: unknown) => void,
         reject,
-        () => new AskTimeoutError(to, type, timeoutMs),
+        () =>
+          new AskTimeoutError(
+            to,
+            type,
+            timeoutMs,
+            this.inOutage ? 'the connection to Redis is down; reconnecting' : undefined,
+          ),
       );
       this.publish(envelope, body, channel, (error, receivers) => {
         if (error !== null) this.pending.reject(id, error);
         else if (receivers === 0) this.pending.reject(id, new NoRecipientError(to, channel));
       });
     });
+  }
+
+  private publishProbe(
+    id: string,
+    callback: (error: Error | null, receivers: number) => void,
+  ): void {
+    const envelope: Envelope = {
+      v: PROTOCOL_VERSION,
+      id,
+      kind: 'tell',
+      from: this.address,
+      to: this.address,
+      type: PROBE_TYPE,
+      sentAt: Date.now(),
+    };
+    this.publish(envelope, undefined, this.names.channel(this.address), callback);
   }
 
   /** Handlers may still send while the system drains; outside callers may not. */

@@ -4,7 +4,9 @@
  * it finds the supervisor's mailbox on its command line, subscribes its own
  * `<hostname>-<pid>` mailbox, then tells the supervisor READY. Started by hand
  * (`node actors/clock.ts`), it simply runs the actor. Either way SIGINT and
- * SIGTERM stop it gracefully: the message in progress finishes, then it exits.
+ * SIGTERM stop it gracefully: the message in progress finishes, then it exits;
+ * and if its mailbox is lost (MailboxLostError) it stops and exits with code 75
+ * (EX_TEMPFAIL), so that its supervisor restarts it.
  */
 import type { ActorDefinition, Handlers } from './actor.js';
 import type { ActorRef } from './actor-ref.js';
@@ -15,6 +17,9 @@ import { hasSupervisorSocket, startWatchdog } from './watchdog.js';
 
 /** Message type of the handshake a child sends its supervisor. */
 export const READY_TYPE = '$ready';
+
+/** Exit code of a process whose mailbox was lost (see MailboxLostError). */
+export const MAILBOX_LOST_EXIT_CODE = 75;
 
 /** Body of the READY message. */
 export interface ReadyBody {
@@ -84,6 +89,13 @@ export async function runActor<H extends Handlers>(
   };
   process.once('SIGTERM', stopAndExit);
   process.once('SIGINT', stopAndExit);
+  // Let it crash: a process whose mailbox is gone is restarted by its supervisor
+  // (which starts it afresh, with a new connection) or, if it keeps failing, escalates.
+  system.on('mailbox-lost', () => {
+    if (stopping) return;
+    stopping = true;
+    void system.stop().finally(() => process.exit(MAILBOX_LOST_EXIT_CODE));
+  });
   const ref = await system.spawn(definition, {
     ...(name === undefined ? {} : { name }),
     ...(mailbox === undefined ? {} : { mailbox }),

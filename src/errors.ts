@@ -24,11 +24,14 @@ export class AskTimeoutError extends RedisActorsError {
     readonly to: string,
     readonly type: string,
     readonly timeoutMs: number,
+    /** Why, when known (e.g. the connection to Redis was down). */
+    detail?: string,
   ) {
     super(
       AskTimeoutError.code,
-      `ask "${type}" to ${to} got no reply within ${timeoutMs} ms. ` +
-        `Check that the actor is running and not overloaded (redis-actors ls), ` +
+      `ask "${type}" to ${to} got no reply within ${timeoutMs} ms` +
+        (detail === undefined ? '' : ` (${detail})`) +
+        `. Check that the actor is running and not overloaded (redis-actors ls), ` +
         `or pass a larger { timeoutMs }.`,
     );
   }
@@ -55,6 +58,28 @@ export interface RemoteErrorInfo {
   message: string;
   code?: string | undefined;
   stack?: string | undefined;
+}
+
+/**
+ * A mailbox of this process is no longer subscribed and could not be
+ * resubscribed (the server refused, e.g. NOPERM after an ACL change, or probes
+ * through Redis kept getting lost): messages sent to it are lost until it is back.
+ */
+export class MailboxLostError extends RedisActorsError {
+  static readonly code = 'MAILBOX_LOST';
+  constructor(
+    readonly address: string,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      MailboxLostError.code,
+      `mailbox ${address} is not subscribed: ${detail}. Messages to it are lost until it is; ` +
+        `resubscribing is retried. Check the Redis user's channel permissions (ACL) and the ` +
+        `server's health; a supervised actor exits so that its supervisor restarts it.`,
+      options,
+    );
+  }
 }
 
 /** The remote handler threw; its name, message, code and stack are kept. */

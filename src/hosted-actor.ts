@@ -66,11 +66,17 @@ export class HostedActor {
     return this.mailbox.offer(envelope);
   }
 
+  /** Whether the definition has a handler for `type`. */
+  handles(type: string): boolean {
+    return this.handlers.has(type);
+  }
+
   stats(): ActorStats {
     return {
       address: this.address,
       name: this.name,
       mailboxDepth: this.mailbox.waiting,
+      mailboxCapacity: this.mailbox.options.capacity,
       processing: this.mailbox.running,
       handled: this.handled,
       failed: this.failedCount,

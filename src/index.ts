@@ -45,6 +45,7 @@ export {
   InvalidMessageError,
   InvalidOptionError,
   MailboxFullError,
+  MailboxLostError,
   MessageTooLargeError,
   NameTakenError,
   NoRecipientError,
@@ -64,6 +65,8 @@ export { DEFAULTS } from './options.js';
 export type { ActorSystemOptions, MailboxOptions, OverflowPolicy } from './options.js';
 export type { TlsOptions } from './transport/redis-url.js';
 export type { ActorStats, DropCounts, SystemStats } from './stats.js';
+export { HEALTH_TYPE } from './health.js';
+export type { HealthReport } from './health.js';
 export type { ActorInfo, Registry } from './registry.js';
 export type { Logger, LogLevel } from './logger.js';
 export { createStderrLogger } from './logger.js';

@@ -37,7 +37,8 @@ export interface MailboxOptions {
 /** Options of {@link ActorSystem}. */
 export interface ActorSystemOptions {
   /**
-   * Redis URL: `redis://host:port[/db]`, `rediss://…` (TLS), `unix:///path/redis.sock`.
+   * Redis URL: `redis://[user:password@]host:port[/db]`, `rediss://…` (TLS),
+   * `unix:///path/redis.sock[?username=…&password=…&db=N]`.
    * @default process.env.REDIS_URL, else the private broker started by `redis-actors broker`
    */
   url?: string;
@@ -99,6 +100,26 @@ export interface ActorSystemOptions {
    */
   maxReconnectDelayMs?: number;
   /**
+   * How often each connection to Redis is checked: an idle one is sent a PING.
+   * @default 500
+   */
+  healthCheckIntervalMs?: number;
+  /**
+   * A connection that awaits a reply and reads nothing for this long is presumed
+   * dead (a frozen server, a half-open TCP connection) and replaced: commands on
+   * it fail with ConnectionError and a reconnect starts. Detection takes at most
+   * `healthCheckIntervalMs + healthCheckTimeoutMs`. Raise it if you run Redis
+   * commands or scripts that take longer.
+   * @default 2000
+   */
+  healthCheckTimeoutMs?: number;
+  /**
+   * How long the probe sent through Redis to this system's own mailbox after a
+   * reconnect may take before the mailbox is considered deaf and resubscribed.
+   * @default 1000
+   */
+  probeTimeoutMs?: number;
+  /**
    * Most commands kept while Redis is unreachable; more fail at once with ConnectionError.
    * @default 10000
    */
@@ -148,6 +169,9 @@ export const DEFAULTS = {
   connectTimeoutMs: 5000,
   maxReconnectDelayMs: 1000,
   maxOfflineCommands: 10_000,
+  healthCheckIntervalMs: 500,
+  healthCheckTimeoutMs: 2000,
+  probeTimeoutMs: 1000,
   presenceIntervalMs: 2000,
   presenceTtlMs: 10_000,
   stopTimeoutMs: 5000,
@@ -194,6 +218,9 @@ export function resolveActorSystemOptions(
     'connectTimeoutMs',
     'maxReconnectDelayMs',
     'maxOfflineCommands',
+    'healthCheckIntervalMs',
+    'healthCheckTimeoutMs',
+    'probeTimeoutMs',
     'presenceIntervalMs',
     'presenceTtlMs',
     'stopTimeoutMs',

@@ -26,6 +26,8 @@ export interface ActorStats {
   name: string | undefined;
   /** Messages waiting in the mailbox. */
   mailboxDepth: number;
+  /** Most messages that may wait in the mailbox. */
+  mailboxCapacity: number;
   /** Messages being handled right now. */
   processing: number;
   /** Messages handled (successfully or not). */
@@ -40,8 +42,13 @@ export interface SystemStats {
   state: 'running' | 'stopping' | 'stopped';
   /** The publishing connection is up. */
   connected: boolean;
-  /** The subscribing connection is up with every mailbox subscribed. */
+  /**
+   * Every mailbox is subscribed and, after a reconnect, proven live by a probe
+   * through Redis.
+   */
   subscribed: boolean;
+  /** Times the connection to Redis was lost since start. */
+  connectionLosses: number;
   pendingAsks: number;
   /** Envelopes published. */
   sent: number;

@@ -12,6 +12,7 @@ import {
   uniqueNamespace,
   assertBuildIsCurrent,
 } from './helpers.js';
+import type { ActorListing } from '../src/cli/ls-command.js';
 
 function cli(args: string[], namespace: string, env: NodeJS.ProcessEnv = {}) {
   return runCommand('npx', ['--offline', 'redis-actors', ...args], {
@@ -88,26 +89,43 @@ describe('redis-actors CLI', () => {
     expect(await system.ask('target', 'told')).toEqual(['from the cli']);
   });
 
-  it('lists live actors, as a table and as JSON', async () => {
+  it('lists live actors with their health, as a table and as JSON', async () => {
     const namespace = uniqueNamespace();
     const { system } = await withActors(namespace);
+    // The hanger is stuck in its first message with a second one waiting, yet it answers `health`.
+    await system.tell('hanger', 'hang');
+    await system.tell('hanger', 'hang');
+    await expect.poll(() => system.health('hanger').mailboxDepth).toBe(1);
     const table = await run(['ls'], namespace);
     expect(table.code).toBe(0);
     const [header, ...rows] = table.stdout.split('\n');
-    expect(header).toMatch(/^NAME\s+ADDRESS\s+HOST\s+PID\s+UP\s+HEARTBEAT$/);
-    expect(rows.map((row) => row.split(/\s+/).slice(0, 4))).toEqual([
+    expect(header).toMatch(
+      /^NAME\s+ADDRESS\s+HOST\s+PID\s+UP\s+HEARTBEAT\s+REDIS\s+MAILBOX\s+PENDING\s+DROPPED$/,
+    );
+    const cells = rows.map((row) => row.split(/\s+/));
+    expect(cells.map((row) => row.slice(0, 4))).toEqual([
       ['hanger', `${system.address}/hanger`, os.hostname(), String(process.pid)],
       ['target', system.address, os.hostname(), String(process.pid)],
     ]);
-    const json = await run(['ls', '--json'], namespace);
-    expect(JSON.parse(json.stdout)).toEqual([
-      expect.objectContaining({
-        name: 'hanger',
-        address: `${system.address}/hanger`,
-        pid: process.pid,
-      }),
-      expect.objectContaining({ name: 'target', address: system.address, pid: process.pid }),
+    // After NAME ADDRESS HOST PID UP and "<n>s ago": REDIS MAILBOX PENDING DROPPED.
+    expect(cells.map((row) => row.slice(7, 9))).toEqual([
+      ['ok', '1/10000'],
+      ['ok', '0/10000'],
     ]);
+    const json = await run(['ls', '--json'], namespace);
+    const listed = JSON.parse(json.stdout) as ActorListing[];
+    expect(listed.map((actor) => [actor.name, actor.address, actor.pid])).toEqual([
+      ['hanger', `${system.address}/hanger`, process.pid],
+      ['target', system.address, process.pid],
+    ]);
+    expect(listed[0]?.health).toMatchObject({
+      connected: true,
+      subscribed: true,
+      mailboxDepth: 1,
+      processing: 1,
+    });
+    expect(listed[0]?.health?.dropped.mailboxFull).toBe(0);
+    expect(listed[1]?.health).toMatchObject({ mailboxDepth: 0, system: system.address });
     expect((await run(['ls'], uniqueNamespace())).stdout).toBe('no live actors in this namespace');
   });
 

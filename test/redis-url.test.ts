@@ -18,6 +18,10 @@ describe('Redis URLs', () => {
       'unix:///tmp/r.sock?db=2&password=pw',
       { kind: 'unix', path: '/tmp/r.sock', db: 2, password: 'pw' },
     ],
+    [
+      'unix:///tmp/r.sock?username=worker&password=pw',
+      { kind: 'unix', path: '/tmp/r.sock', username: 'worker', password: 'pw' },
+    ],
     ['/tmp/redis-ipc/socket', { kind: 'unix', path: '/tmp/redis-ipc/socket' }],
   ])('parses %s', (url, expected) => {
     expect(parseRedisUrl(url)).toMatchObject(expected);

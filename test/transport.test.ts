@@ -33,6 +33,8 @@ function connect(url = redisUrl()): Promise<Transport> {
     connectTimeoutMs: 2000,
     maxOfflineCommands: 1000,
     maxReconnectDelayMs: 200,
+    healthCheckIntervalMs: 500,
+    healthCheckTimeoutMs: 2000,
   });
 }
 
@@ -146,6 +148,8 @@ describe('transport', () => {
       connectTimeoutMs: 2000,
       maxOfflineCommands: 1000,
       maxReconnectDelayMs: 200,
+      healthCheckIntervalMs: 500,
+      healthCheckTimeoutMs: 2000,
       combinePublishes: (payloads) => `[${payloads.join(',')}]`,
     });
     const raw = rawClient().duplicate();

@@ -14,6 +14,8 @@ export interface RunningRedisServer {
   pid: number;
   /** SIGTERM, then SIGKILL after 5 s; resolves once the process has exited. */
   stop(): Promise<void>;
+  /** Resolves when the process has exited, for whatever reason. */
+  exited: Promise<void>;
 }
 
 export interface StartRedisServerOptions {
@@ -66,6 +68,11 @@ export function startRedisServer(options: StartRedisServerOptions): Promise<Runn
   });
   const readyTimeoutMs = options.readyTimeoutMs ?? 10_000;
   let output = '';
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => {
+      resolve();
+    });
+  });
   return new Promise((resolve, reject) => {
     const fail = (detail: string): void => {
       clearTimeout(timer);
@@ -94,6 +101,7 @@ export function startRedisServer(options: StartRedisServerOptions): Promise<Runn
         tcpUrl: port === 0 ? undefined : `redis://127.0.0.1:${port}`,
         pid: child.pid ?? -1,
         stop: () => stopProcess(child),
+        exited,
       });
     };
     const onEarlyExit = (code: number | null, signal: string | null): void => {

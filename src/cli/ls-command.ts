@@ -1,4 +1,5 @@
-import type { ActorInfo } from '../index.js';
+import type { ActorInfo, ActorSystem, HealthReport } from '../index.js';
+import { HEALTH_TYPE } from '../index.js';
 import type { Command } from './command.js';
 import { withSystem } from './connect.js';
 import { EXIT } from './usage.js';
@@ -23,19 +24,66 @@ function table(rows: string[][]): string {
     .join('\n');
 }
 
-export function formatActors(actors: readonly ActorInfo[], now = Date.now()): string {
+/** How long `ls` waits for each actor's health report. */
+const HEALTH_TIMEOUT_MS = 1000;
+
+/** A registry entry with the actor's answer to `health` (null when it gave none in time). */
+export interface ActorListing extends ActorInfo {
+  health: HealthReport | null;
+  /** Why there is no health report. */
+  healthError?: string;
+}
+
+function totalDropped(report: HealthReport): number {
+  return (Object.values(report.dropped) as number[]).reduce((sum, count) => sum + count, 0);
+}
+
+function redisState(report: HealthReport): string {
+  if (!report.connected) return 'down';
+  return report.subscribed ? 'ok' : 'deaf';
+}
+
+export function formatActors(actors: readonly ActorListing[], now = Date.now()): string {
   if (actors.length === 0) return 'no live actors in this namespace';
   return table([
-    ['NAME', 'ADDRESS', 'HOST', 'PID', 'UP', 'HEARTBEAT'],
-    ...actors.map((actor) => [
-      actor.name ?? '-',
-      actor.address,
-      actor.host,
-      String(actor.pid),
-      ago(now - actor.startedAt),
-      `${ago(now - actor.lastHeartbeat)} ago`,
-    ]),
+    ['NAME', 'ADDRESS', 'HOST', 'PID', 'UP', 'HEARTBEAT', 'REDIS', 'MAILBOX', 'PENDING', 'DROPPED'],
+    ...actors.map((actor) => {
+      const health = actor.health;
+      return [
+        actor.name ?? '-',
+        actor.address,
+        actor.host,
+        String(actor.pid),
+        ago(now - actor.startedAt),
+        `${ago(now - actor.lastHeartbeat)} ago`,
+        ...(health === null
+          ? ['no-answer', '?', '?', '?']
+          : [
+              redisState(health),
+              `${health.mailboxDepth}/${health.mailboxCapacity}`,
+              String(health.pendingAsks),
+              String(totalDropped(health)),
+            ]),
+      ];
+    }),
   ]);
+}
+
+/** Each live actor with its health report, asked of all of them at once. */
+async function listWithHealth(system: ActorSystem): Promise<ActorListing[]> {
+  const actors = await system.registry.list();
+  return Promise.all(
+    actors.map(async (actor): Promise<ActorListing> => {
+      try {
+        const health = await system.ask<HealthReport>(actor.address, HEALTH_TYPE, undefined, {
+          timeoutMs: HEALTH_TIMEOUT_MS,
+        });
+        return { ...actor, health };
+      } catch (error) {
+        return { ...actor, health: null, healthError: (error as Error).message };
+      }
+    }),
+  );
 }
 
 export const lsCommand: Command = {
@@ -44,10 +92,15 @@ export const lsCommand: Command = {
   help: `usage: redis-actors ls [--json]
 
 Lists live actors from the registry: name, address, host, pid, uptime and
-last heartbeat. --json prints the list as JSON instead.`,
+last heartbeat, with what each one answers to a "health" ask (within 1 s):
+REDIS (ok; down: no connection; deaf: mailbox not proven live), MAILBOX
+(waiting/capacity), PENDING (asks of its process awaiting replies) and DROPPED
+(messages its process dropped, all causes; --json has them by cause).
+"no-answer" means the actor did not answer in time. --json prints the list,
+with each full health report, as JSON instead.`,
   options: { json: { type: 'boolean' } },
   async run({ values }, global) {
-    const actors = await withSystem(global, (system) => system.registry.list());
+    const actors = await withSystem(global, listWithHealth);
     process.stdout.write(
       `${values.json === true ? JSON.stringify(actors, null, 2) : formatActors(actors)}\n`,
     );

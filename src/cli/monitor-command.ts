@@ -1,4 +1,5 @@
 import type { MonitorEvent } from '../index.js';
+import { PROBE_TYPE } from '../mailbox-probe.js';
 import type { Command } from './command.js';
 import { connect, resolveUrl } from './connect.js';
 import { EXIT } from './usage.js';
@@ -97,6 +98,7 @@ export const monitorCommand: Command = {
 Prints every message published in the namespace as it passes: time, kind
 (tell, ask, reply, error, topic), from -> to, type, size, and for replies the
 latency since the ask was seen. --json prints one JSON object per line.
+The probes a process sends its own mailbox after a reconnect are not shown.
 Ctrl-C stops it.`,
   options: { json: { type: 'boolean' } },
   async run({ values }, global) {
@@ -104,6 +106,8 @@ Ctrl-C stops it.`,
     const clock = new AskClock();
     const json = values.json === true;
     await system.monitor((event) => {
+      // A process's check of its own mailbox after a reconnect: noise to a reader.
+      if (event.envelope?.type === PROBE_TYPE) return;
       const line = describeEvent(event, clock);
       process.stdout.write(`${json ? JSON.stringify(line) : formatLine(line)}\n`);
     });

@@ -14,6 +14,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { ConnectionError, ShuttingDownError } from '../errors.js';
 import { Fifo } from './fifo.js';
+import { LivenessCheck } from './liveness-check.js';
 import type { RedisEndpoint, TlsOptions } from './redis-url.js';
 import type { CommandArgument, EncodedCommand, RespValue } from './resp.js';
 import { RedisReplyError, RespParser, encodeCommand } from './resp.js';
@@ -37,6 +38,10 @@ export interface CommandConnectionOptions {
   maxOfflineCommands: number;
   /** Longest wait between reconnection attempts. */
   maxReconnectDelayMs: number;
+  /** How often the connection is checked (an idle one is sent a PING); see LivenessCheck. */
+  healthCheckIntervalMs: number;
+  /** A connection awaiting a reply that reads nothing for this long is presumed dead and replaced. */
+  healthCheckTimeoutMs: number;
   /**
    * Joins the payloads of consecutive {@link CommandConnection.publishMergeable}
    * calls to one channel into one payload; without it nothing is merged.
@@ -88,11 +93,27 @@ export class CommandConnection extends EventEmitter {
   private reconnectTimer: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
   private writeCount = 0;
+  private readonly liveness: LivenessCheck;
 
   constructor(private readonly options: CommandConnectionOptions) {
     super();
     this.parser = new RespParser((reply) => {
       this.onReply(reply);
+    });
+    this.liveness = new LivenessCheck({
+      intervalMs: options.healthCheckIntervalMs,
+      timeoutMs: options.healthCheckTimeoutMs,
+      bytesRead: () => this.socket?.bytesRead ?? 0,
+      bytesUnsent: () => this.socket?.writableLength ?? 0,
+      isAwaitingReply: () => this.awaitingReply.length > 0,
+      ping: () => {
+        this.send(['PING'], ignoreReply);
+      },
+      onDead: (silentMs) => {
+        this.socket?.destroy(
+          new Error(`Redis answered nothing for ${silentMs} ms; connection presumed dead`),
+        );
+      },
     });
   }
 
@@ -223,6 +244,7 @@ export class CommandConnection extends EventEmitter {
 
   private async closeNow(graceMs: number): Promise<void> {
     clearTimeout(this.reconnectTimer);
+    this.liveness.stop();
     const wasReady = this.stateValue === 'ready';
     this.stateValue = 'closed';
     for (const command of this.offline.splice(0)) {
@@ -337,7 +359,8 @@ export class CommandConnection extends EventEmitter {
     });
     let failure: Error | undefined;
     socket.once(endpoint.kind === 'tcp' && endpoint.tls ? 'secureConnect' : 'connect', () => {
-      socket.setTimeout(0);
+      // The connect timeout keeps running through the handshake: a server that
+      // accepts connections but answers nothing (stopped) must not hang us.
       if (endpoint.kind === 'tcp') socket.setKeepAlive(true, 10_000);
       this.handshake();
     });
@@ -386,8 +409,10 @@ export class CommandConnection extends EventEmitter {
   }
 
   private becomeReady(): void {
+    this.socket?.setTimeout(0);
     this.stateValue = 'ready';
     this.reconnectAttempts = 0;
+    this.liveness.start();
     const waiting = this.offline;
     this.offline = [];
     for (const command of waiting) this.enqueueWrite(command.encoded, command.callback);
@@ -396,6 +421,7 @@ export class CommandConnection extends EventEmitter {
 
   private onSocketClosed(socket: net.Socket, failure: Error | undefined): void {
     if (this.socket !== socket) return;
+    this.liveness.stop();
     this.socket = undefined;
     this.parser.reset();
     this.outbox = [];
@@ -432,6 +458,8 @@ export class CommandConnection extends EventEmitter {
     }, delay);
   }
 }
+
+function ignoreReply(): void {}
 
 function isRun(entry: EncodedCommand | PublishRun): entry is PublishRun {
   return typeof entry === 'object' && !Array.isArray(entry);

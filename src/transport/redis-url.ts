@@ -28,7 +28,7 @@ export type RedisEndpoint =
 
 /**
  * Parses `redis://[user:pass@]host[:port][/db]`, `rediss://…` (TLS),
- * `unix:///path/to/redis.sock[?db=N&password=…]` and a bare absolute socket path.
+ * `unix:///path/to/redis.sock[?db=N&username=…&password=…]` and a bare absolute socket path.
  */
 export function parseRedisUrl(url: string): RedisEndpoint {
   if (url.startsWith('/')) {
@@ -63,7 +63,7 @@ export function parseRedisUrl(url: string): RedisEndpoint {
       return {
         kind: 'unix',
         path: decodeURIComponent(parsed.pathname),
-        username,
+        username: username ?? parsed.searchParams.get('username') ?? undefined,
         password: password ?? parsed.searchParams.get('password') ?? undefined,
         db: parseDb(url, parsed.searchParams.get('db')),
       };

@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events';
 import { Redis, type RedisOptions } from 'ioredis';
 import { ConnectionError, ShuttingDownError } from '../errors.js';
 import { settledWithin } from '../settled-within.js';
+import { LivenessCheck } from './liveness-check.js';
 import type { RedisEndpoint, TlsOptions } from './redis-url.js';
 
 export type MessageHandler = (payload: Buffer, channel: string) => void;
@@ -26,11 +27,15 @@ export interface SubscriberConnectionOptions {
   clientName: string;
   connectTimeoutMs: number;
   maxReconnectDelayMs: number;
+  healthCheckIntervalMs: number;
+  healthCheckTimeoutMs: number;
 }
 
 /**
  * Events: `ready` (connected; emitted again after each reconnect, once every
- * channel is resubscribed), `down` (error), `resubscribe-failed` (error).
+ * channel is resubscribed), `down` (error), `resubscribe-failed` (error; once
+ * per outage; the resubscribe is retried every maxReconnectDelayMs until it
+ * succeeds or the connection is closed).
  */
 export class SubscriberConnection extends EventEmitter {
   private readonly redis: Redis;
@@ -39,10 +44,31 @@ export class SubscriberConnection extends EventEmitter {
   private connectedOnce = false;
   private closed = false;
   private ready = false;
+  private readonly liveness: LivenessCheck;
+  /** Counts connections, so that a PING answered on an earlier one is not taken for this one's. */
+  private connectionNumber = 0;
+  private pingOutstanding = false;
+  private resubscribing = false;
+  private resubscribeFailureReported = false;
+  private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: SubscriberConnectionOptions) {
     super();
     this.redis = new Redis(toIoredisOptions(options));
+    this.liveness = new LivenessCheck({
+      intervalMs: options.healthCheckIntervalMs,
+      timeoutMs: options.healthCheckTimeoutMs,
+      bytesRead: () => this.redis.stream.bytesRead,
+      bytesUnsent: () => this.redis.stream.writableLength,
+      isAwaitingReply: () => this.pingOutstanding || this.resubscribing,
+      ping: () => {
+        this.ping();
+      },
+      onDead: () => {
+        // ioredis reconnects (and we resubscribe) as after any lost connection.
+        this.redis.disconnect(true);
+      },
+    });
     this.redis.on('messageBuffer', (channel: Buffer, message: Buffer) => {
       const name = channel.toString();
       this.channels.get(name)?.(message, name);
@@ -53,6 +79,8 @@ export class SubscriberConnection extends EventEmitter {
     // Without a listener ioredis prints every connection error; the state events say enough.
     this.redis.on('error', () => undefined);
     this.redis.on('close', () => {
+      this.liveness.stop();
+      clearTimeout(this.retryTimer);
       if (this.ready && !this.closed) {
         this.ready = false;
         this.emit(
@@ -62,6 +90,10 @@ export class SubscriberConnection extends EventEmitter {
       }
     });
     this.redis.on('ready', () => {
+      this.connectionNumber++;
+      this.pingOutstanding = false;
+      if (this.closed) return;
+      this.liveness.start();
       if (!this.connectedOnce) return;
       void this.resubscribeAll();
     });
@@ -133,21 +165,52 @@ export class SubscriberConnection extends EventEmitter {
     if (this.closed) return;
     this.closed = true;
     this.ready = false;
+    this.liveness.stop();
+    clearTimeout(this.retryTimer);
     this.channels.clear();
     this.patterns.clear();
     if (this.redis.status === 'ready') await settledWithin(this.redis.quit(), CONFIRM_TIMEOUT_MS);
     this.redis.disconnect();
   }
 
+  /** Forces a reconnect (and resubscribe), e.g. when a probe found the mailbox deaf. */
+  reconnect(): void {
+    if (!this.closed) this.redis.disconnect(true);
+  }
+
+  private ping(): void {
+    const connection = this.connectionNumber;
+    this.pingOutstanding = true;
+    this.redis.ping().then(
+      () => {
+        if (connection === this.connectionNumber) this.pingOutstanding = false;
+      },
+      () => undefined,
+    );
+  }
+
   private async resubscribeAll(): Promise<void> {
+    const connection = this.connectionNumber;
+    this.resubscribing = true;
     try {
       if (this.channels.size > 0) await this.redis.subscribe(...this.channels.keys());
       if (this.patterns.size > 0) await this.redis.psubscribe(...this.patterns.keys());
+      if (connection !== this.connectionNumber || this.closed) return;
       this.ready = true;
+      this.resubscribeFailureReported = false;
       this.emit('ready');
     } catch (cause) {
-      if (this.closed) return;
-      this.emit('resubscribe-failed', this.commandFailure('resubscribe', cause));
+      if (this.closed || connection !== this.connectionNumber) return;
+      if (!this.resubscribeFailureReported) {
+        this.resubscribeFailureReported = true;
+        this.emit('resubscribe-failed', this.commandFailure('resubscribe', cause));
+      }
+      // The cause (an ACL, a server at its limits) may be fixed: keep trying.
+      this.retryTimer = setTimeout(() => {
+        if (connection === this.connectionNumber) void this.resubscribeAll();
+      }, this.options.maxReconnectDelayMs);
+    } finally {
+      if (connection === this.connectionNumber) this.resubscribing = false;
     }
   }
 

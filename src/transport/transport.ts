@@ -27,6 +27,10 @@ export interface TransportOptions {
   connectTimeoutMs: number;
   maxOfflineCommands: number;
   maxReconnectDelayMs: number;
+  /** How often each connection is checked for a silent (half-open) server. */
+  healthCheckIntervalMs: number;
+  /** How long a connection awaiting a reply may read nothing before it is replaced. */
+  healthCheckTimeoutMs: number;
 }
 
 /** Callback with the number of subscribers a PUBLISH reached. */
@@ -66,6 +70,8 @@ export class Transport extends EventEmitter {
       displayUrl: this.displayUrl,
       connectTimeoutMs: options.connectTimeoutMs,
       maxReconnectDelayMs: options.maxReconnectDelayMs,
+      healthCheckIntervalMs: options.healthCheckIntervalMs,
+      healthCheckTimeoutMs: options.healthCheckTimeoutMs,
     };
     this.commands = new CommandConnection({
       ...common,
@@ -171,6 +177,14 @@ export class Transport extends EventEmitter {
 
   punsubscribe(pattern: string): Promise<void> {
     return this.subscriber.punsubscribe(pattern);
+  }
+
+  /**
+   * Replaces the subscribing connection (then resubscribes every channel): for
+   * when a probe shows the mailbox deaf although the connection looks ready.
+   */
+  reconnectSubscriber(): void {
+    this.subscriber.reconnect();
   }
 
   /** Closes both connections, after replies to commands already sent (up to `graceMs`). */
