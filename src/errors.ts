@@ -37,6 +37,24 @@ export class AskTimeoutError extends RedisActorsError {
   }
 }
 
+/** A redis-ipc command got no result before its timeout. */
+export class CommandTimeoutError extends RedisActorsError {
+  static readonly code = 'COMMAND_TIMEOUT';
+  constructor(
+    /** The command queue it was pushed to. */
+    readonly queue: string,
+    readonly commandId: string,
+    readonly timeoutMs: number,
+  ) {
+    super(
+      CommandTimeoutError.code,
+      `command ${commandId} on ${queue} got no result within ${timeoutMs} ms. ` +
+        `Check that a server of that component runs (\`redis-cli LLEN ${queue}\` counts commands ` +
+        `nobody took), or pass a larger { timeoutMs }.`,
+    );
+  }
+}
+
 /** PUBLISH reached no subscriber: nobody listens on that mailbox right now. */
 export class NoRecipientError extends RedisActorsError {
   static readonly code = 'NO_RECIPIENT';

@@ -195,11 +195,7 @@ export function resolveActorSystemOptions(
   options: ActorSystemOptions = {},
 ): ResolvedActorSystemOptions {
   const given = stripUndefined(options);
-  const envUrl = process.env.REDIS_URL === '' ? undefined : process.env.REDIS_URL;
-  const url = given.url ?? envUrl ?? discoverBrokerUrl();
-  if (url === undefined) {
-    throw new BrokerNotFoundError('no url option, no REDIS_URL, and no private broker running');
-  }
+  const url = resolveRedisUrl(given.url);
   const resolved: ResolvedActorSystemOptions = {
     ...DEFAULTS,
     ...given,
@@ -228,6 +224,19 @@ export function resolveActorSystemOptions(
     positiveInteger(key, resolved[key]);
   }
   return resolved;
+}
+
+/**
+ * The Redis URL to use: `given`, else REDIS_URL, else the private broker's.
+ * Throws BrokerNotFoundError when there is none.
+ */
+export function resolveRedisUrl(given: string | undefined): string {
+  const envUrl = process.env.REDIS_URL === '' ? undefined : process.env.REDIS_URL;
+  const url = given ?? envUrl ?? discoverBrokerUrl();
+  if (url === undefined) {
+    throw new BrokerNotFoundError('no url option, no REDIS_URL, and no private broker running');
+  }
+  return url;
 }
 
 export function positiveInteger(name: string, value: unknown): void {

@@ -94,6 +94,7 @@ export class CommandConnection extends EventEmitter {
   private closing: Promise<void> | undefined;
   private writeCount = 0;
   private readonly liveness: LivenessCheck;
+  private clientIdValue: number | undefined;
 
   constructor(private readonly options: CommandConnectionOptions) {
     super();
@@ -124,6 +125,11 @@ export class CommandConnection extends EventEmitter {
   /** Socket writes so far; with per-tick batching, far fewer than commands. */
   get writes(): number {
     return this.writeCount;
+  }
+
+  /** The server's id of the current connection (CLIENT ID), when known. */
+  get clientId(): number | undefined {
+    return this.clientIdValue;
   }
 
   /** Commands written and not yet answered, plus those waiting for a connection. */
@@ -392,12 +398,15 @@ export class CommandConnection extends EventEmitter {
     }
     if (endpoint.db !== 0) steps.push(['SELECT', String(endpoint.db)]);
     steps.push(['CLIENT', 'SETNAME', clientName]);
+    // Its id lets another connection end a blocking command on this one (CLIENT UNBLOCK).
+    steps.push(['CLIENT', 'ID']);
     let remaining = steps.length;
     let failed = false;
     for (const step of steps) {
-      this.enqueueWrite(encodeCommand(step), (error) => {
+      this.enqueueWrite(encodeCommand(step), (error, reply) => {
         if (failed) return;
-        // Old servers may refuse CLIENT SETNAME; that is cosmetic, not a failure.
+        if (step[1] === 'ID') this.clientIdValue = typeof reply === 'number' ? reply : undefined;
+        // Old servers may refuse CLIENT SETNAME or CLIENT ID; that is cosmetic, not a failure.
         if (error !== null && step[0] !== 'CLIENT') {
           failed = true;
           this.socket?.destroy(new Error(`${String(step[0])} failed: ${error.message}`));

@@ -3,8 +3,12 @@
  * by every actor of an actor system. Nothing above this folder sees ioredis.
  */
 import { EventEmitter } from 'node:events';
-import { ConnectionError, InvalidOptionError } from '../errors.js';
-import type { ConnectionState, ReplyCallback } from './command-connection.js';
+import { ConnectionError, InvalidOptionError, ShuttingDownError } from '../errors.js';
+import type {
+  CommandConnectionOptions,
+  ConnectionState,
+  ReplyCallback,
+} from './command-connection.js';
 import { CommandConnection } from './command-connection.js';
 import type { TlsOptions } from './redis-url.js';
 import { parseRedisUrl, redactUrl } from './redis-url.js';
@@ -54,10 +58,26 @@ export interface TransportState {
  * Events: `down` (error) when a connection is lost, `up` when both are back,
  * `resubscribe-failed` (error) when the mailbox could not be resubscribed.
  */
+/** A connection of its own, for commands that block it (BLPOP, …); see {@link Transport.openDedicated}. */
+export interface DedicatedConnection {
+  call(args: readonly CommandArgument[]): Promise<RespValue>;
+  /**
+   * Ends the blocking command under way at once, as if it had timed out
+   * (CLIENT UNBLOCK, sent on the shared connection); nothing it would have
+   * taken is lost.
+   */
+  unblock(): Promise<void>;
+  /** Closes it after replies to commands already sent (up to `graceMs`). */
+  close(graceMs?: number): Promise<void>;
+}
+
 export class Transport extends EventEmitter {
   readonly displayUrl: string;
   private readonly commands: CommandConnection;
   private readonly subscriber: SubscriberConnection;
+  private readonly dedicated = new Set<CommandConnection>();
+  private readonly connectionOptions: Omit<CommandConnectionOptions, 'clientName'>;
+  private readonly clientName: string;
   private closed = false;
 
   private constructor(options: TransportOptions) {
@@ -73,6 +93,8 @@ export class Transport extends EventEmitter {
       healthCheckIntervalMs: options.healthCheckIntervalMs,
       healthCheckTimeoutMs: options.healthCheckTimeoutMs,
     };
+    this.clientName = options.clientName;
+    this.connectionOptions = { ...common, maxOfflineCommands: options.maxOfflineCommands };
     this.commands = new CommandConnection({
       ...common,
       clientName: `${options.clientName}:pub`,
@@ -187,10 +209,48 @@ export class Transport extends EventEmitter {
     this.subscriber.reconnect();
   }
 
+  /**
+   * Opens another connection to the same server, for commands that block a
+   * connection (BLPOP and the like) and so cannot share the pipelined one. It
+   * reconnects like the others, has the same liveness check (keep each blocking
+   * command's timeout below healthCheckTimeoutMs), and is closed with the transport.
+   */
+  async openDedicated(name: string): Promise<DedicatedConnection> {
+    if (this.closed) throw new ShuttingDownError('the transport');
+    const connection = new CommandConnection({
+      ...this.connectionOptions,
+      clientName: `${this.clientName}:${name}`,
+    });
+    this.dedicated.add(connection);
+    try {
+      await connection.connect();
+    } catch (error) {
+      this.dedicated.delete(connection);
+      throw error;
+    }
+    return {
+      call: (args) => connection.call(args),
+      unblock: async () => {
+        const id = connection.clientId;
+        if (id !== undefined && this.commands.state === 'ready') {
+          await this.commands.call(['CLIENT', 'UNBLOCK', String(id)]);
+        }
+      },
+      close: async (graceMs) => {
+        this.dedicated.delete(connection);
+        await connection.close(graceMs);
+      },
+    };
+  }
+
   /** Closes both connections, after replies to commands already sent (up to `graceMs`). */
   async close(graceMs?: number): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all([this.subscriber.close(), this.commands.close(graceMs)]);
+    await Promise.all([
+      this.subscriber.close(),
+      this.commands.close(graceMs),
+      ...[...this.dedicated].map((connection) => connection.close(graceMs)),
+    ]);
   }
 }
