@@ -48,8 +48,8 @@ describe('redis-ipc command queues', () => {
       results_queue: `queues.results.${client.component}.requestor`,
       command_id: expect.stringMatching(
         new RegExp(`^${client.component}-requestor-${process.pid}-`),
-      ),
-      timestamp: expect.stringMatching(/^\d{10}\.\d{6}$/),
+      ) as unknown,
+      timestamp: expect.stringMatching(/^\d{10}\.\d{6}$/) as unknown,
       component: client.component,
       thread: 'requestor',
       tid: process.pid,
@@ -84,7 +84,7 @@ describe('redis-ipc command queues', () => {
         subqueue: [null, 'print', 'cancel'][n % 3],
         component: printer,
         thread: 'main',
-        command_id: expect.any(String),
+        command_id: expect.any(String) as unknown,
       });
     });
     expect(client.stats()).toMatchObject({ commandsSent: 30, resultsDiscarded: 0 });
@@ -151,7 +151,7 @@ describe('redis-ipc command queues', () => {
     });
     const answered = await raw.blpop(resultsOfRaw, 5);
     expect(JSON.parse(answered?.[1] ?? '{}')).toMatchObject({
-      error: expect.stringMatching(/invalid command: not JSON/),
+      error: expect.stringMatching(/invalid command: not JSON/) as unknown,
       command_id: 'raw-7',
     });
     expect(await raw.exists('settings.victim')).toBe(0);
@@ -209,7 +209,7 @@ describe('redis-ipc command queues', () => {
       await client.sendCommand(printer, { 'job-id': 'job-a.txt' }, { subqueue: 'cancel' }),
     ).toMatchObject({ result: 'cancelled job-a.txt' });
     expect(await client.sendCommand(printer, { command: 'jam' })).toMatchObject({
-      error: expect.stringMatching(/paper jam/),
+      error: expect.stringMatching(/paper jam/) as unknown,
       code: 'REMOTE_ERROR',
     });
   });
@@ -281,7 +281,7 @@ describe('redis-ipc events and debug', () => {
       component: scanner,
       thread: 'main',
       tid: process.pid,
-      timestamp: expect.stringMatching(/^\d+\.\d{6}$/),
+      timestamp: expect.stringMatching(/^\d+\.\d{6}$/) as unknown,
       origin: { channel: `channel.events.${scanner}`, component: scanner, subchannel: undefined },
     });
     expect(seen).toEqual({
