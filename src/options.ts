@@ -101,7 +101,7 @@ export interface ActorSystemOptions {
   maxReconnectDelayMs?: number;
   /**
    * How often each connection to Redis is checked: an idle one is sent a PING.
-   * @default 500
+   * @default 1000
    */
   healthCheckIntervalMs?: number;
   /**
@@ -169,7 +169,7 @@ export const DEFAULTS = {
   connectTimeoutMs: 5000,
   maxReconnectDelayMs: 1000,
   maxOfflineCommands: 10_000,
-  healthCheckIntervalMs: 500,
+  healthCheckIntervalMs: 1000,
   healthCheckTimeoutMs: 2000,
   probeTimeoutMs: 1000,
   presenceIntervalMs: 2000,

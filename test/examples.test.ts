@@ -1,6 +1,6 @@
 /** The README's examples, run as the README says, as real processes. */
 import { describe, expect, it } from 'vitest';
-import { runCommand, uniqueNamespace } from './helpers.js';
+import { rawClient, runCommand, uniqueNamespace } from './helpers.js';
 
 describe('README examples', () => {
   it('ping-pong: npm run example:pong, then npm run example:ping in another process', async () => {
@@ -55,5 +55,74 @@ describe('README supervisor example', () => {
     example.signalGroup('SIGINT');
     await example.waitForLines(/^worker-\d \(pid \d+\) stopped$/, 3);
     await example.exited;
+  });
+});
+
+describe('README redis-ipc printer example', () => {
+  it('serves print, cancel and status; the client shows job ids; watchers get warnings', async () => {
+    const component = `printer-${uniqueNamespace()}`;
+    // Fast, with little paper: its settings hash, as redis-ipc's "db" component would write it.
+    await rawClient().hset(`settings.${component}`, {
+      'pages-per-minute': '6000',
+      paper: '6',
+      'low-paper': '3',
+    });
+    const printer = runCommand('npm', [
+      'run',
+      '--silent',
+      'printer',
+      '--',
+      '--component',
+      component,
+    ]);
+    await printer.waitForLine(/ serving queues\.commands\./);
+    const client = async (...args: string[]) => {
+      const run = runCommand('npm', [
+        'run',
+        '--silent',
+        'printer:client',
+        '--',
+        '--component',
+        component,
+        ...args,
+      ]);
+      const { code } = await run.exited;
+      return { code, stdout: run.stdout.join('\n'), output: run.lines.join('\n') };
+    };
+    const watch = runCommand('npm', [
+      'run',
+      '--silent',
+      'printer:client',
+      '--',
+      '--component',
+      component,
+      'watch',
+    ]);
+    await watch.waitForLine(/^watching /);
+
+    expect(await client('print', 'report.pdf', '--pages', '2')).toMatchObject({
+      code: 0,
+      stdout: '{"job-id":"1"}',
+    });
+    await printer.waitForLine(/^job 1 done: report\.pdf, 2 pages$/);
+    expect((await client('print', 'big.pdf', '--pages', '10')).stdout).toBe('{"job-id":"2"}');
+    await watch.waitForLine(/^warning: paper low: 3 sheets left$/);
+    await watch.waitForLine(/^warning: out of paper$/);
+    expect(JSON.parse((await client('status')).stdout)).toMatchObject({
+      state: 'out-of-paper',
+      'current-job': '2',
+      paper: '0',
+    });
+    expect(JSON.parse((await client('cancel', '2')).stdout)).toEqual({
+      cancelled: '2',
+      printed: 4,
+    });
+    const missing = await client('cancel', '9');
+    expect(missing.code).toBe(1);
+    expect(missing.output).toMatch(/no job \\"9\\"/);
+
+    printer.signalGroup('SIGINT');
+    await printer.waitForLine(/ stopped$/);
+    expect(await rawClient().hget(`status.${component}`, 'state')).toBe('offline');
   });
 });

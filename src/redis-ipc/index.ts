@@ -23,6 +23,7 @@ export type {
 export { IpcHash } from './ipc-hash.js';
 export type { IpcFieldValue, ReadonlyIpcHash } from './ipc-hash.js';
 export type { IpcMessage } from './ipc-message.js';
+export { ipcPayload } from './ipc-message.js';
 export { serveActor } from './serve-actor.js';
 export type { ServeActorOptions } from './serve-actor.js';
 export { redisIpcSocketPath } from './socket-path.js';

@@ -123,7 +123,7 @@ export class RedisIpc {
   private readonly logOnce: OncePerReason;
   private readonly debugVerbosity: number;
   private readonly commandTimeoutMs: number;
-  private readonly nonce: string;
+  private readonly processTag: string;
   private commandCounter = 0;
   private closed: Promise<void> | undefined;
   private readonly counts = { commandsSent: 0, invalidReceived: 0, debugSuppressed: 0 };
@@ -141,7 +141,9 @@ export class RedisIpc {
     this.logOnce = new OncePerReason(logger);
     this.debugVerbosity = options.debugVerbosity ?? DebugLevel.EXTRA_NOISY;
     this.commandTimeoutMs = options.commandTimeoutMs ?? DEFAULTS.askTimeoutMs;
-    this.nonce = (++instances).toString(36);
+    // A second connection in one process gets its own ids: <pid>.2, as addresses do.
+    const instance = ++instances;
+    this.processTag = instance === 1 ? String(process.pid) : `${process.pid}.${instance}`;
     this.results = new ResultsReader(
       resultsQueue(options.component, options.thread),
       () => transport.openDedicated(`results`),
@@ -189,8 +191,8 @@ export class RedisIpc {
   ): Promise<Result> {
     this.assertOpen();
     const queue = commandQueue(component, options.subqueue);
-    // The C library's form, <component>-<thread>-<tid>-<counter>, with a per-connection nonce.
-    const commandId = `${this.component}-${this.thread}-${process.pid}-${this.nonce}${this.commandCounter++}`;
+    // The C library's form: <component>-<thread>-<tid>-<counter>.
+    const commandId = `${this.component}-${this.thread}-${this.processTag}-${this.commandCounter++}`;
     const text = JSON.stringify(
       stamped(
         { ...command, results_queue: this.results.queue, command_id: commandId },
