@@ -38,6 +38,7 @@ import { PendingAsks } from './pending-asks.js';
 import type { ActorInfo } from './registry.js';
 import { Registry } from './registry.js';
 import { settledWithin } from './settled-within.js';
+import { SharedValues } from './shared-values.js';
 import type { DropCounts, SystemStats } from './stats.js';
 import { emptyDropCounts } from './stats.js';
 import type { MonitorEvent } from './monitor.js';
@@ -345,6 +346,28 @@ export class ActorSystem extends EventEmitter implements MessageSender {
       // Topics are never claim-checked: beyond this size a PUBLISH could cut off subscribers.
       Math.min(this.options.claimCheckBytes, this.options.maxMessageBytes),
     );
+  }
+
+  /**
+   * Shared values of a group: named values in the hash
+   * `<namespace>:values:<group>`, stored as JSON any Redis client can read,
+   * written atomically several at a time, watched without polling.
+   */
+  values<Schema extends object = Record<string, unknown>>(group: string): SharedValues<Schema> {
+    assertValidName('values group', group);
+    const key = this.names.key('values', group);
+    return new SharedValues<Schema>(group, key, key, {
+      transport: this.transport,
+      listeners: this.channelListeners,
+      maxWriteBytes: this.options.maxMessageBytes,
+      events: this,
+      assertRunning: () => {
+        this.assertRunning();
+      },
+      logOnce: (reason, message) => {
+        this.logOncePerReason.warn(reason, `${this.address}: ${message}`);
+      },
+    });
   }
 
   /**

@@ -39,6 +39,7 @@ export type {
 } from './actor.js';
 export {
   AskTimeoutError,
+  CommandTimeoutError,
   BrokerNotFoundError,
   ConnectionError,
   EscalationError,
@@ -58,6 +59,8 @@ export {
 export type { RemoteErrorInfo } from './errors.js';
 export { Topic } from './topic.js';
 export type { InvalidPayloadHandler, Unsubscribe } from './topic.js';
+export { SharedValues } from './shared-values.js';
+export type { ValueChange, ValueName } from './shared-values.js';
 export type { MonitorEvent } from './monitor.js';
 export type { CommandArgument, RespValue } from './transport/transport.js';
 export { RedisReplyError } from './transport/resp.js';

@@ -1,0 +1,456 @@
+/**
+ * Shared values: the latest value of named quantities (the seed's
+ * `mymodel.arm_angle`), written by one process and read or watched by others.
+ *
+ * A group `g` is one Redis hash `<namespace>:values:<g>`, one field per value
+ * holding its JSON text (see value-codec.ts), plus the field `$version`, which
+ * every write or delete increments. Writes run one Lua script that sets the
+ * fields, increments `$version` and publishes a change notification on the
+ * channel of the same name, all in one atomic step: a read (one HMGET) never
+ * sees half of a multi-value update, and a notification always matches the
+ * values it announces.
+ */
+import { createHash } from 'node:crypto';
+import type { EventEmitter } from 'node:events';
+import { assertValidName } from './address.js';
+import { InvalidOptionError, MessageTooLargeError } from './errors.js';
+import type { ChannelListeners, Unsubscribe } from './topic.js';
+import type { Transport } from './transport/transport.js';
+import { RedisReplyError } from './transport/resp.js';
+import { decodeValue, encodeValue, mayNeedRevival, reviveValue } from './value-codec.js';
+
+/** The hash field holding a group's version. Fields starting with `$` are reserved. */
+export const VERSION_FIELD = '$version';
+
+/**
+ * Notifications carry the new values when their JSON is at most this large;
+ * larger updates announce only the names, and watchers read the values.
+ */
+export const INLINE_NOTIFICATION_BYTES = 64 * 1024;
+
+/**
+ * KEYS[1]: the hash. ARGV[1]: the channel; ARGV[2]: the notification's text
+ * after its version; ARGV[3]: 'set' (field, value pairs follow) or 'del'
+ * (fields follow). Returns the new version.
+ */
+const WRITE_SCRIPT = `local key = KEYS[1]
+if ARGV[3] == 'set' then
+  for i = 4, #ARGV, 2 do redis.call('HSET', key, ARGV[i], ARGV[i + 1]) end
+else
+  for i = 4, #ARGV do redis.call('HDEL', key, ARGV[i]) end
+end
+local version = redis.call('HINCRBY', key, '${VERSION_FIELD}', 1)
+redis.call('PUBLISH', ARGV[1], '{"version":' .. string.format('%d', version) .. ARGV[2])
+return version`;
+
+const WRITE_SCRIPT_SHA = createHash('sha1').update(WRITE_SCRIPT).digest('hex');
+
+/** Names of the values of a schema. */
+export type ValueName<Schema> = Extract<keyof Schema, string>;
+
+/** What a watch callback is told besides the values. */
+export interface ValueChange<K extends string = string> {
+  /** The group's `$version` after the update (for a re-read: the version read). */
+  version: number;
+  /**
+   * The watched names this update set or deleted; after a reconnect re-read,
+   * every watched name.
+   */
+  names: K[];
+}
+
+/** What a SharedValues needs from its actor system. @internal */
+export interface SharedValuesHost {
+  transport: Transport;
+  listeners: ChannelListeners;
+  /** Largest write, in bytes of JSON text. */
+  maxWriteBytes: number;
+  /** Emits `connection-restored` after a reconnect (the actor system). */
+  events: EventEmitter;
+  /** Throws ShuttingDownError once the system is stopping. */
+  assertRunning(): void;
+  /** Logs the first occurrence of each reason. */
+  logOnce(reason: string, message: string): void;
+}
+
+/** A notification as published by the write script. */
+interface Notification {
+  version: number;
+  values?: Record<string, unknown>;
+  names?: string[];
+  deleted?: string[];
+}
+
+/** A read of some values together with the version they belong to. */
+interface Snapshot {
+  version: number;
+  values: Record<string, unknown>;
+}
+
+/**
+ * Values of one group, typed by `Schema` (`{ arm_angle: number; … }`), from
+ * {@link ActorSystem.values}. Numbers stay numbers, arrays arrays, a
+ * Float64Array a Float64Array; see the README for the stored format.
+ */
+export class SharedValues<Schema extends object = Record<string, unknown>> {
+  /** @internal */
+  constructor(
+    /** The group's name. */
+    readonly group: string,
+    /** The Redis hash holding the values, `<namespace>:values:<group>`. */
+    readonly key: string,
+    /** The channel change notifications are published on (the same name as the hash). */
+    readonly channel: string,
+    private readonly host: SharedValuesHost,
+  ) {}
+
+  /** Stores one value; resolves with the group's new version. */
+  set<K extends ValueName<Schema>>(name: K, value: Schema[K]): Promise<number> {
+    return this.setMany({ [name]: value } as unknown as Partial<Schema>);
+  }
+
+  /**
+   * Stores several values at once, atomically: no reader sees some of them
+   * without the others. Resolves with the group's new version. Rejects with
+   * InvalidMessageError for a value that cannot be stored faithfully (NaN,
+   * undefined, a function, a Map, …), MessageTooLargeError over `maxMessageBytes`.
+   */
+  async setMany(values: Partial<Schema>): Promise<number> {
+    this.host.assertRunning();
+    const fields: string[] = [];
+    const members: string[] = [];
+    let size = 0;
+    for (const [name, value] of Object.entries(values)) {
+      this.assertName(name);
+      const text = encodeValue(value, name);
+      size += Buffer.byteLength(text);
+      fields.push(name, text);
+      members.push(`${JSON.stringify(name)}:${text}`);
+    }
+    if (fields.length === 0) {
+      throw new InvalidOptionError('values', 'setMany() needs at least one value to store');
+    }
+    if (size > this.host.maxWriteBytes)
+      throw new MessageTooLargeError(size, this.host.maxWriteBytes);
+    const tail =
+      size <= INLINE_NOTIFICATION_BYTES
+        ? `,"values":{${members.join(',')}}}`
+        : `,"names":${JSON.stringify(Object.keys(values))}}`;
+    return this.write(tail, 'set', fields);
+  }
+
+  /** Deletes values (absent ones are ignored); resolves with the group's new version. */
+  async delete(...names: ValueName<Schema>[]): Promise<number> {
+    this.host.assertRunning();
+    if (names.length === 0) {
+      throw new InvalidOptionError('names', 'delete() needs at least one value name');
+    }
+    for (const name of names) this.assertName(name);
+    return this.write(`,"deleted":${JSON.stringify(names)}}`, 'del', names);
+  }
+
+  /** The value of `name`, or `undefined` when it is not set. */
+  async get<K extends ValueName<Schema>>(name: K): Promise<Schema[K] | undefined> {
+    this.host.assertRunning();
+    this.assertName(name);
+    const reply = await this.host.transport.command(['HGET', this.key, name]);
+    return (isText(reply) ? decodeValue(reply) : undefined) as Schema[K] | undefined;
+  }
+
+  /**
+   * Several values read at once (one HMGET): a consistent snapshot, never
+   * half of a {@link setMany}. Names that are not set are absent from the result.
+   */
+  async getMany<K extends ValueName<Schema>>(
+    names: readonly K[],
+  ): Promise<Partial<Pick<Schema, K>>> {
+    this.host.assertRunning();
+    if (names.length === 0) return {};
+    for (const name of names) this.assertName(name);
+    return (await this.snapshot(names)).values as Partial<Pick<Schema, K>>;
+  }
+
+  /** Every value of the group (without `$version`). */
+  async getAll(): Promise<Partial<Schema>> {
+    this.host.assertRunning();
+    const reply = await this.host.transport.command(['HGETALL', this.key]);
+    const values: Record<string, unknown> = {};
+    if (!Array.isArray(reply)) return values as Partial<Schema>;
+    for (let i = 0; i + 1 < reply.length; i += 2) {
+      const field = reply[i];
+      const text = reply[i + 1];
+      if (!isText(field) || !isText(text)) continue;
+      const name = field.toString();
+      // '$' fields are the group's own; '__proto__' would set the result's prototype.
+      if (name.startsWith('$') || name === '__proto__') continue;
+      values[name] = decodeValue(text);
+    }
+    return values as Partial<Schema>;
+  }
+
+  /**
+   * Calls `callback` with the new value each time `name` is set or deleted
+   * (`undefined`), by this or any other process, without polling. Resolves
+   * once Redis confirmed the subscription.
+   *
+   * Only changes are reported: to start from the current value, watch first,
+   * then {@link get}. Notifications are pub/sub, so none arrives while the
+   * connection is down; after a reconnect the watched values are read again
+   * and, when the group's version moved meanwhile, passed to `callback`.
+   * Values written by other clients without the write script (a bare HSET) are
+   * not announced.
+   */
+  watch<K extends ValueName<Schema>>(
+    name: K,
+    callback: (value: Schema[K] | undefined, change: ValueChange<K>) => void,
+  ): Promise<Unsubscribe>;
+  /**
+   * Calls `callback` with the watched values an update set (a deleted one is
+   * listed in `change.names` but absent from `values`). The values of one
+   * callback come from one update: those of a {@link setMany} arrive together.
+   */
+  watch<K extends ValueName<Schema>>(
+    names: readonly K[],
+    callback: (values: Partial<Pick<Schema, K>>, change: ValueChange<K>) => void,
+  ): Promise<Unsubscribe>;
+  async watch(
+    names: string | readonly string[],
+    callback: (value: never, change: ValueChange) => void,
+  ): Promise<Unsubscribe> {
+    this.host.assertRunning();
+    const single = typeof names === 'string';
+    const watched = single ? [names] : [...new Set(names)];
+    if (watched.length === 0) {
+      throw new InvalidOptionError('names', 'watch() needs at least one value name');
+    }
+    for (const name of watched) this.assertName(name);
+    const deliver = (values: Record<string, unknown>, change: ValueChange): void => {
+      try {
+        const call = callback as (value: unknown, change: ValueChange) => void;
+        call(single ? values[names] : values, change);
+      } catch (error) {
+        this.host.logOnce(
+          `values-watch-callback:${this.key}`,
+          `a watch callback of values "${this.group}" threw: ${String(error)}`,
+        );
+      }
+    };
+    const watcher = new Watcher(this, watched, deliver);
+    const unsubscribe = await this.host.listeners.add(this.channel, (payload) => {
+      watcher.notified(payload);
+    });
+    const stopRereading = onReconnect(this.host.events, () => {
+      watcher.reread();
+    });
+    watcher.start();
+    return async () => {
+      watcher.stop();
+      stopRereading();
+      await unsubscribe();
+    };
+  }
+
+  /** @internal The values of `names` and the version they belong to, read atomically. */
+  async snapshot(names: readonly string[]): Promise<Snapshot> {
+    const reply = await this.host.transport.command(['HMGET', this.key, ...names, VERSION_FIELD]);
+    const values: Record<string, unknown> = {};
+    if (!Array.isArray(reply)) return { version: 0, values };
+    names.forEach((name, i) => {
+      const text = reply[i];
+      if (isText(text)) values[name] = decodeValue(text);
+    });
+    return { version: versionOf(reply[names.length]), values };
+  }
+
+  /** @internal */
+  logOnce(reason: string, message: string): void {
+    this.host.logOnce(reason, message);
+  }
+
+  private async write(tail: string, mode: 'set' | 'del', args: readonly string[]): Promise<number> {
+    const scriptArgs = ['1', this.key, this.channel, tail, mode, ...args];
+    let reply;
+    try {
+      reply = await this.host.transport.command(['EVALSHA', WRITE_SCRIPT_SHA, ...scriptArgs]);
+    } catch (error) {
+      // The server's script cache is empty after a restart or SCRIPT FLUSH.
+      if (!(error instanceof RedisReplyError) || !error.message.startsWith('NOSCRIPT')) throw error;
+      reply = await this.host.transport.command(['EVAL', WRITE_SCRIPT, ...scriptArgs]);
+    }
+    return Number(reply);
+  }
+
+  private assertName(name: string): void {
+    assertValidName('value name', name);
+    if (name.startsWith('$') || name === '__proto__') {
+      throw new InvalidOptionError(
+        'value name',
+        `"${name}" is reserved (names starting with '$' belong to the group itself); choose another`,
+      );
+    }
+  }
+}
+
+/** What a watch needs of its SharedValues, whatever the schema. */
+type WatchSource = Pick<SharedValues, 'group' | 'key' | 'channel' | 'snapshot' | 'logOnce'>;
+
+/** One watch: turns notifications into callbacks, in order, and catches up after reconnects. */
+class Watcher {
+  private readonly watched: Set<string>;
+  /** The group version last seen (notification or read), for the reconnect re-read. */
+  private lastVersion: number | undefined;
+  /** A re-read delivered this version: notifications up to it are already reflected. */
+  private rereadVersion = 0;
+  /** Deliveries waiting behind a read, so callbacks keep the order of updates. */
+  private queue: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly values: WatchSource,
+    private readonly names: readonly string[],
+    private readonly deliver: (values: Record<string, unknown>, change: ValueChange) => void,
+  ) {
+    this.watched = new Set(names);
+  }
+
+  /** Learns the current version, so that a reconnect can tell whether anything was missed. */
+  start(): void {
+    this.values.snapshot([]).then(
+      ({ version }) => {
+        this.lastVersion ??= version;
+      },
+      () => undefined, // The next notification or re-read sets it.
+    );
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  notified(payload: Buffer): void {
+    if (this.stopped) return;
+    const text = payload.toString('utf8');
+    const notification = parseNotification(text);
+    if (notification === undefined) {
+      this.values.logOnce(
+        `values-notification:${this.values.channel}`,
+        `ignored a payload on ${this.values.channel} that is not a values notification: ${text.slice(0, 200)}`,
+      );
+      return;
+    }
+    const { version } = notification;
+    if (version <= this.rereadVersion) return;
+    this.lastVersion = version;
+    const watched = (names: readonly string[] | undefined): string[] =>
+      (names ?? []).filter((name) => this.watched.has(name));
+    const deleted = watched(notification.deleted);
+    if (notification.names === undefined) {
+      const inline = notification.values ?? {};
+      const set = watched(Object.keys(inline));
+      if (set.length === 0 && deleted.length === 0) return;
+      const revive = mayNeedRevival(text);
+      const values: Record<string, unknown> = {};
+      for (const name of set) values[name] = revive ? reviveValue(inline[name]) : inline[name];
+      this.enqueue(() => {
+        this.deliver(values, { version, names: [...set, ...deleted] });
+      });
+      return;
+    }
+    // Too large to travel inline: read the values (they may be newer by then; the version says).
+    const fetched = watched(notification.names);
+    if (fetched.length === 0 && deleted.length === 0) return;
+    this.enqueue(async () => {
+      const snapshot = await this.values.snapshot(fetched);
+      this.deliver(snapshot.values, {
+        version: Math.max(version, snapshot.version),
+        names: [...fetched, ...deleted],
+      });
+    });
+  }
+
+  /** After a reconnect: anything missed while disconnected is read and delivered. */
+  reread(): void {
+    if (this.stopped) return;
+    this.enqueue(async () => {
+      const snapshot = await this.values.snapshot(this.names);
+      if (snapshot.version === this.lastVersion) return;
+      this.lastVersion = snapshot.version;
+      this.rereadVersion = snapshot.version;
+      this.deliver(snapshot.values, { version: snapshot.version, names: [...this.names] });
+    });
+  }
+
+  /** Runs `step` now when nothing waits, else after what waits. */
+  private enqueue(step: () => void | Promise<void>): void {
+    const run = async (): Promise<void> => {
+      if (this.stopped) return;
+      try {
+        await step();
+      } catch (error) {
+        this.values.logOnce(
+          `values-watch-read:${this.values.key}`,
+          `a watch of values "${this.values.group}" could not read them: ${String(error)}`,
+        );
+      }
+    };
+    if (this.queue === undefined) {
+      // Runs at once (a callback without a read is called synchronously); later steps wait for it.
+      const pending = run().then(() => {
+        if (this.queue === pending) this.queue = undefined;
+      });
+      this.queue = pending;
+      return;
+    }
+    const next = this.queue.then(run).then(() => {
+      if (this.queue === next) this.queue = undefined;
+    });
+    this.queue = next;
+  }
+}
+
+/** Reconnect listeners per actor system: one event listener each, however many watches. */
+const reconnectListeners = new WeakMap<EventEmitter, Set<() => void>>();
+
+function onReconnect(events: EventEmitter, listener: () => void): () => void {
+  let listeners = reconnectListeners.get(events);
+  if (listeners === undefined) {
+    const created = new Set<() => void>();
+    listeners = created;
+    reconnectListeners.set(events, created);
+    events.on('connection-restored', () => {
+      for (const each of [...created]) each();
+    });
+  }
+  listeners.add(listener);
+  const owner = listeners;
+  return () => {
+    owner.delete(listener);
+  };
+}
+
+function parseNotification(text: string): Notification | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return undefined;
+  const { version, values, names, deleted } = parsed as Record<string, unknown>;
+  if (typeof version !== 'number' || !Number.isSafeInteger(version)) return undefined;
+  const isObject = typeof values === 'object' && values !== null && !Array.isArray(values);
+  const isNames = (list: unknown): list is string[] =>
+    Array.isArray(list) && list.every((item) => typeof item === 'string');
+  if (values !== undefined && !isObject) return undefined;
+  if (names !== undefined && !isNames(names)) return undefined;
+  if (deleted !== undefined && !isNames(deleted)) return undefined;
+  return parsed as Notification;
+}
+
+function isText(reply: unknown): reply is Buffer | string {
+  return Buffer.isBuffer(reply) || typeof reply === 'string';
+}
+
+function versionOf(reply: unknown): number {
+  return isText(reply) ? Number(reply.toString()) || 0 : 0;
+}
