@@ -58,7 +58,8 @@ export {
 } from './errors.js';
 export type { RemoteErrorInfo } from './errors.js';
 export { Topic } from './topic.js';
-export type { InvalidPayloadHandler, Unsubscribe } from './topic.js';
+export type { InvalidPayloadHandler } from './topic.js';
+export type { Unsubscribe } from './channel-listeners.js';
 export { SharedValues } from './shared-values.js';
 export type { ValueChange, ValueName } from './shared-values.js';
 export type { MonitorEvent } from './monitor.js';

@@ -5,7 +5,7 @@
 import type { Names } from './address.js';
 import { type Codec, Refusal } from './codec.js';
 import type { Envelope } from './envelope.js';
-import type { Unsubscribe } from './topic.js';
+import type { Unsubscribe } from './channel-listeners.js';
 import type { Transport } from './transport/transport.js';
 
 /** One payload seen on a channel of the namespace. */

@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import { assertValidName } from './address.js';
 import { InvalidOptionError, MessageTooLargeError } from './errors.js';
-import type { ChannelListeners, Unsubscribe } from './topic.js';
+import type { ChannelListeners, Unsubscribe } from './channel-listeners.js';
 import type { Transport } from './transport/transport.js';
 import { RedisReplyError } from './transport/resp.js';
 import { decodeValue, encodeValue, mayNeedRevival, reviveValue } from './value-codec.js';

@@ -5,57 +5,11 @@
  * channel `<namespace>:topic:<t>`.
  */
 import { MessageTooLargeError, NoRecipientError } from './errors.js';
+import type { ChannelListeners, Unsubscribe } from './channel-listeners.js';
 import type { Transport } from './transport/transport.js';
 
 /** What a topic subscriber is given for a payload that is not JSON. */
 export type InvalidPayloadHandler = (raw: string, problem: string) => void;
-
-/** Ends a subscription. */
-export type Unsubscribe = () => Promise<void>;
-
-/** Receives the payloads of a channel (or of every channel matching a pattern). */
-export type PayloadListener = (payload: Buffer, channel: string) => void;
-
-/**
- * Shares one Redis subscription per channel (or, in `pattern` mode, per glob
- * pattern) among any number of local listeners.
- */
-export class ChannelListeners {
-  private readonly listeners = new Map<string, Set<PayloadListener>>();
-
-  constructor(
-    private readonly transport: Transport,
-    private readonly mode: 'channel' | 'pattern' = 'channel',
-  ) {}
-
-  async add(channel: string, listener: PayloadListener): Promise<Unsubscribe> {
-    let set = this.listeners.get(channel);
-    if (set === undefined) {
-      const created = new Set<PayloadListener>();
-      set = created;
-      this.listeners.set(channel, created);
-      const deliver = (payload: Buffer, from: string): void => {
-        for (const each of created) each(payload, from);
-      };
-      try {
-        if (this.mode === 'pattern') await this.transport.psubscribe(channel, deliver);
-        else await this.transport.subscribe(channel, deliver);
-      } catch (error) {
-        this.listeners.delete(channel);
-        throw error;
-      }
-    }
-    set.add(listener);
-    const owner = set;
-    return async () => {
-      if (!owner.delete(listener) || owner.size > 0 || this.listeners.get(channel) !== owner)
-        return;
-      this.listeners.delete(channel);
-      if (this.mode === 'pattern') await this.transport.punsubscribe(channel);
-      else await this.transport.unsubscribe(channel);
-    };
-  }
-}
 
 export class Topic<T = unknown> {
   constructor(

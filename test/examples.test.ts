@@ -76,8 +76,8 @@ describe('README redis-ipc printer example', () => {
       component,
     ]);
     await printer.waitForLine(/ serving queues\.commands\./);
-    const client = async (...args: string[]) => {
-      const run = runCommand('npm', [
+    const runClient = (...args: string[]) =>
+      runCommand('npm', [
         'run',
         '--silent',
         'printer:client',
@@ -86,18 +86,12 @@ describe('README redis-ipc printer example', () => {
         component,
         ...args,
       ]);
+    const client = async (...args: string[]) => {
+      const run = runClient(...args);
       const { code } = await run.exited;
       return { code, stdout: run.stdout.join('\n'), output: run.lines.join('\n') };
     };
-    const watch = runCommand('npm', [
-      'run',
-      '--silent',
-      'printer:client',
-      '--',
-      '--component',
-      component,
-      'watch',
-    ]);
+    const watch = runClient('watch');
     await watch.waitForLine(/^watching /);
 
     expect(await client('print', 'report.pdf', '--pages', '2')).toMatchObject({

@@ -7,7 +7,7 @@ import { ShuttingDownError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { OncePerReason, createStderrLogger } from '../logger.js';
 import { DEFAULTS, resolveRedisUrl } from '../options.js';
-import { ChannelListeners, type Unsubscribe } from '../topic.js';
+import { ChannelListeners, type Unsubscribe } from '../channel-listeners.js';
 import type { TlsOptions } from '../transport/redis-url.js';
 import { Transport } from '../transport/transport.js';
 import { type CommandHandler, CommandServer, type ServeCommandsOptions } from './command-server.js';

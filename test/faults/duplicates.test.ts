@@ -3,23 +3,14 @@
  * unanswered commands does) is handled once, and the duplicate is counted.
  */
 import { once } from 'node:events';
-import { describe, expect, it, onTestFinished } from 'vitest';
-import { ActorSystem, type HealthReport } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import type { HealthReport } from '../../src/index.js';
 import { Names } from '../../src/address.js';
-import { captureLogger, runTs, uniqueNamespace } from '../helpers.js';
-import { startFaultRedis } from './fault-redis.js';
+import { faultScene } from './scene.js';
 
 describe('duplicates', () => {
   it('handles a message resent after a reconnect once, and counts the duplicate', async () => {
-    const redis = await startFaultRedis();
-    const namespace = uniqueNamespace();
-    const responder = runTs('test/faults/fixtures/responder.ts', ['remote'], {
-      REDIS_URL: redis.url,
-      REDIS_ACTORS_NAMESPACE: namespace,
-    });
-    await responder.waitForLine(/^READY /);
-    const system = await ActorSystem.start({ url: redis.url, namespace, logger: captureLogger() });
-    onTestFinished(() => system.stop());
+    const { redis, namespace, responder, system } = await faultScene();
     const channel = new Names(namespace).channel('remote');
     const publisher = redis.admin();
 

@@ -5,23 +5,14 @@
  * after SIGCONT.
  */
 import { once } from 'node:events';
-import { describe, expect, it, onTestFinished } from 'vitest';
-import { ActorSystem, DEFAULTS, RedisActorsError } from '../../src/index.js';
-import { captureLogger, runTs, uniqueNamespace } from '../helpers.js';
-import { startFaultRedis } from './fault-redis.js';
+import { describe, expect, it } from 'vitest';
+import { DEFAULTS, RedisActorsError } from '../../src/index.js';
+import { faultScene } from './scene.js';
 import { timed } from './settle.js';
 
 describe('half-open connection', () => {
   it('is detected within the documented bound, fails asks in their timeouts, and recovers after SIGCONT', async () => {
-    const redis = await startFaultRedis();
-    const namespace = uniqueNamespace();
-    const responder = runTs('test/faults/fixtures/responder.ts', ['remote'], {
-      REDIS_URL: redis.url,
-      REDIS_ACTORS_NAMESPACE: namespace,
-    });
-    await responder.waitForLine(/^READY /);
-    const system = await ActorSystem.start({ url: redis.url, namespace, logger: captureLogger() });
-    onTestFinished(() => system.stop());
+    const { redis, responder, system } = await faultScene();
     expect(await system.ask('remote', 'echo', 'before')).toBe('before');
 
     const lost = once(system, 'connection-lost');

@@ -3,23 +3,12 @@
  * and counted; asks whose deadline passed while Redis was unreachable are not
  * executed when they finally arrive.
  */
-import { describe, expect, it, onTestFinished } from 'vitest';
-import { ActorSystem, AskTimeoutError, type HealthReport } from '../../src/index.js';
-import { captureLogger, runTs, uniqueNamespace } from '../helpers.js';
-import { startFaultRedis } from './fault-redis.js';
+import { describe, expect, it } from 'vitest';
+import { AskTimeoutError, type HealthReport } from '../../src/index.js';
+import { faultScene } from './scene.js';
 
-async function setUp() {
-  const redis = await startFaultRedis();
-  const namespace = uniqueNamespace();
-  const responder = runTs('test/faults/fixtures/responder.ts', ['remote'], {
-    REDIS_URL: redis.url,
-    REDIS_ACTORS_NAMESPACE: namespace,
-    CONCURRENCY: '10',
-  });
-  await responder.waitForLine(/^READY /);
-  const system = await ActorSystem.start({ url: redis.url, namespace, logger: captureLogger() });
-  onTestFinished(() => system.stop());
-  return { redis, system };
+function setUp() {
+  return faultScene({ CONCURRENCY: '10' });
 }
 
 describe('late and expired messages', () => {

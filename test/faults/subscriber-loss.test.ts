@@ -13,8 +13,9 @@ import {
   Supervisor,
   defineActor,
 } from '../../src/index.js';
-import { assertBuildIsCurrent, captureLogger, runTs, uniqueNamespace } from '../helpers.js';
+import { assertBuildIsCurrent, captureLogger, uniqueNamespace } from '../helpers.js';
 import { startFaultRedis } from './fault-redis.js';
+import { faultScene } from './scene.js';
 
 const echo = defineActor({ handlers: { echo: (body: unknown) => body } });
 
@@ -39,14 +40,7 @@ function watchUnhandledRejections(): unknown[] {
 
 describe('subscriber connection lost', () => {
   it('is resubscribed within 1 s of CLIENT KILL TYPE pubsub and proven live by a probe', async () => {
-    const redis = await startFaultRedis();
-    const namespace = uniqueNamespace();
-    const responder = runTs('test/faults/fixtures/responder.ts', ['remote'], {
-      REDIS_URL: redis.url,
-      REDIS_ACTORS_NAMESPACE: namespace,
-    });
-    await responder.waitForLine(/^READY /);
-    const system = await start(redis.url, namespace);
+    const { redis, responder, system } = await faultScene();
     expect(await system.ask('remote', 'echo', 'before')).toBe('before');
 
     const lost = once(system, 'connection-lost');
