@@ -131,7 +131,7 @@ export class RedisIpc {
   private constructor(
     private readonly transport: Transport,
     options: RedisIpcOptions & { thread: string },
-    private readonly logger: Logger,
+    logger: Logger,
   ) {
     this.component = options.component;
     this.thread = options.thread;
