@@ -63,6 +63,23 @@ export async function measureThroughput(
   return { perSecond, mismatches: verifier.mismatches };
 }
 
+/** A requester's `latency` and `throughput` commands, for any way of asking. */
+export function askCommands(ask: Ask) {
+  return {
+    latency: ({ count, warmup }: { count: number; warmup: number }) =>
+      measureLatency(ask, count, warmup),
+    throughput: ({
+      inflight,
+      durationMs,
+      warmupMs,
+    }: {
+      inflight: number;
+      durationMs: number;
+      warmupMs: number;
+    }) => measureThroughput(ask, inflight, durationMs, warmupMs),
+  };
+}
+
 /**
  * One-way messages as fast as the sender can go, with at most `window`
  * unacknowledged sends (so memory stays bounded); stops after `durationMs`.

@@ -4,7 +4,7 @@
  */
 import moleculer from 'moleculer';
 import { serve } from '../rpc.js';
-import { type Ask, measureLatency, measureThroughput } from '../shapes.js';
+import { type Ask, askCommands } from '../shapes.js';
 
 const [role, socketPath, prefix] = process.argv.slice(2) as [string, string, string];
 const broker = new moleculer.ServiceBroker({
@@ -26,16 +26,6 @@ if (role === 'responder') {
   await broker.waitForServices('bench');
   const ask: Ask = (body) => broker.call('bench.echo', body, { timeout: 30_000 });
   serve({
-    latency: ({ count, warmup }: { count: number; warmup: number }) =>
-      measureLatency(ask, count, warmup),
-    throughput: ({
-      inflight,
-      durationMs,
-      warmupMs,
-    }: {
-      inflight: number;
-      durationMs: number;
-      warmupMs: number;
-    }) => measureThroughput(ask, inflight, durationMs, warmupMs),
+    ...askCommands(ask),
   });
 }

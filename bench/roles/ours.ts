@@ -4,7 +4,7 @@
  */
 import { ActorSystem, defineActor } from 'redis-actors';
 import { serve } from '../rpc.js';
-import { type Ask, measureLatency, measureThroughput, requestBody, sendOneWay } from '../shapes.js';
+import { type Ask, askCommands, requestBody, sendOneWay } from '../shapes.js';
 import { checksum } from '../checksum.js';
 
 const [role, url, namespace] = process.argv.slice(2);
@@ -40,17 +40,7 @@ if (role === 'responder') {
   const echo = system.ref('bench-echo');
   const ask: Ask = (body) => echo.ask('echo', body, { timeoutMs: 30_000 });
   serve({
-    latency: ({ count, warmup }: { count: number; warmup: number }) =>
-      measureLatency(ask, count, warmup),
-    throughput: ({
-      inflight,
-      durationMs,
-      warmupMs,
-    }: {
-      inflight: number;
-      durationMs: number;
-      warmupMs: number;
-    }) => measureThroughput(ask, inflight, durationMs, warmupMs),
+    ...askCommands(ask),
     tells: ({ window, durationMs }: { window: number; durationMs: number }) =>
       sendOneWay((i) => echo.tell('tick', requestBody(i)), window, durationMs),
     large: async ({ bytes }: { bytes: number }) => {

@@ -6,7 +6,7 @@
  */
 import { Redis } from 'ioredis';
 import { serve } from '../rpc.js';
-import { type Ask, measureLatency, measureThroughput, requestBody, sendOneWay } from '../shapes.js';
+import { type Ask, askCommands, requestBody, sendOneWay } from '../shapes.js';
 
 const [role, socketPath, mode, prefix] = process.argv.slice(2) as [string, string, string, string];
 const options = { path: socketPath, enableAutoPipelining: mode === 'auto' };
@@ -48,17 +48,7 @@ if (role === 'responder') {
       void publisher.publish(requests, JSON.stringify({ id, replyTo: replies, body }));
     });
   serve({
-    latency: ({ count, warmup }: { count: number; warmup: number }) =>
-      measureLatency(ask, count, warmup),
-    throughput: ({
-      inflight,
-      durationMs,
-      warmupMs,
-    }: {
-      inflight: number;
-      durationMs: number;
-      warmupMs: number;
-    }) => measureThroughput(ask, inflight, durationMs, warmupMs),
+    ...askCommands(ask),
     tells: ({ window, durationMs }: { window: number; durationMs: number }) =>
       sendOneWay(
         (i) => publisher.publish(oneWay, JSON.stringify({ id: i, body: requestBody(i) })),
