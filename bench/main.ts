@@ -80,63 +80,25 @@ log(
   `bench: ${quick ? 'quick' : 'full'} run on ${os.cpus().length} cores, Node ${process.version}, Redis at ${redis.url}`,
 );
 
+/** A contender's responder and requester: `roles/<file>` run as each, with the same arguments. */
+function contender(label: string, tag: string, file: string, args: string[]) {
+  const role = (side: 'responder' | 'requester') =>
+    Role.start(`${tag}-${side}`, path.join(benchDir, 'roles', file), [side, ...args]);
+  return { label, responder: role('responder'), requester: role('requester') };
+}
+
 const contenders = {
-  ours: {
-    label: 'redis-actors',
-    responder: Role.start('ours-responder', path.join(benchDir, 'roles/ours.ts'), [
-      'responder',
-      redis.url,
-      namespace,
-    ]),
-    requester: Role.start('ours-requester', path.join(benchDir, 'roles/ours.ts'), [
-      'requester',
-      redis.url,
-      namespace,
-    ]),
-  },
-  rawPlain: {
-    label: 'raw ioredis',
-    responder: Role.start('raw-responder', path.join(benchDir, 'roles/raw.ts'), [
-      'responder',
-      socketPath,
-      'plain',
-      `${namespace}p`,
-    ]),
-    requester: Role.start('raw-requester', path.join(benchDir, 'roles/raw.ts'), [
-      'requester',
-      socketPath,
-      'plain',
-      `${namespace}p`,
-    ]),
-  },
-  rawAuto: {
-    label: 'raw ioredis, autopipelining',
-    responder: Role.start('rawauto-responder', path.join(benchDir, 'roles/raw.ts'), [
-      'responder',
-      socketPath,
-      'auto',
-      `${namespace}a`,
-    ]),
-    requester: Role.start('rawauto-requester', path.join(benchDir, 'roles/raw.ts'), [
-      'requester',
-      socketPath,
-      'auto',
-      `${namespace}a`,
-    ]),
-  },
-  moleculer: {
-    label: 'Moleculer 0.14 (Redis)',
-    responder: Role.start('moleculer-responder', path.join(benchDir, 'roles/moleculer.ts'), [
-      'responder',
-      socketPath,
-      `${namespace}m`,
-    ]),
-    requester: Role.start('moleculer-requester', path.join(benchDir, 'roles/moleculer.ts'), [
-      'requester',
-      socketPath,
-      `${namespace}m`,
-    ]),
-  },
+  ours: contender('redis-actors', 'ours', 'ours.ts', [redis.url, namespace]),
+  rawPlain: contender('raw ioredis', 'raw', 'raw.ts', [socketPath, 'plain', `${namespace}p`]),
+  rawAuto: contender('raw ioredis, autopipelining', 'rawauto', 'raw.ts', [
+    socketPath,
+    'auto',
+    `${namespace}a`,
+  ]),
+  moleculer: contender('Moleculer 0.14 (Redis)', 'moleculer', 'moleculer.ts', [
+    socketPath,
+    `${namespace}m`,
+  ]),
 };
 type ContenderName = keyof typeof contenders;
 const names = Object.keys(contenders) as ContenderName[];

@@ -41,6 +41,16 @@ async function supervise(options: SupervisorOptions = {}) {
   return { system, supervisor, client, output, namespace };
 }
 
+/** Spawns children a, b and c, kills b, and waits until c (restarted last) is back. */
+async function killTheMiddleOfThree(supervisor: Supervisor) {
+  const before: ChildInfo[] = [];
+  for (const name of ['a', 'b', 'c']) before.push(await supervisor.spawn({ name, module: WORKER }));
+  const restartedC = next<ChildInfo>(supervisor, 'child-started', (child) => child.name === 'c');
+  process.kill(before[1]?.pid ?? 0, 'SIGKILL');
+  await restartedC;
+  return { before, after: supervisor.children() };
+}
+
 function next<T>(
   supervisor: Supervisor,
   event: string,
@@ -193,13 +203,7 @@ describe('supervisor', () => {
 
   it('one_for_all restarts every child when one dies', async () => {
     const { supervisor } = await supervise({ strategy: 'one_for_all' });
-    const before = [];
-    for (const name of ['a', 'b', 'c'])
-      before.push(await supervisor.spawn({ name, module: WORKER }));
-    const restartedC = next<ChildInfo>(supervisor, 'child-started', (child) => child.name === 'c');
-    process.kill(before[1]?.pid ?? 0, 'SIGKILL');
-    await restartedC;
-    const after = supervisor.children();
+    const { before, after } = await killTheMiddleOfThree(supervisor);
     expect(after.map((child) => child.state)).toEqual(['running', 'running', 'running']);
     for (const [i, child] of after.entries()) expect(child.pid).not.toBe(before[i]?.pid);
     for (const old of before) expect(isRunning(old.pid ?? 0)).toBe(false);
@@ -207,13 +211,7 @@ describe('supervisor', () => {
 
   it('rest_for_one restarts the dead child and those started after it', async () => {
     const { supervisor } = await supervise({ strategy: 'rest_for_one' });
-    const before = [];
-    for (const name of ['a', 'b', 'c'])
-      before.push(await supervisor.spawn({ name, module: WORKER }));
-    const restartedC = next<ChildInfo>(supervisor, 'child-started', (child) => child.name === 'c');
-    process.kill(before[1]?.pid ?? 0, 'SIGKILL');
-    await restartedC;
-    const after = supervisor.children();
+    const { before, after } = await killTheMiddleOfThree(supervisor);
     expect(after[0]?.pid).toBe(before[0]?.pid);
     expect(after[1]?.pid).not.toBe(before[1]?.pid);
     expect(after[2]?.pid).not.toBe(before[2]?.pid);
