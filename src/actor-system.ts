@@ -12,8 +12,8 @@ import { ActorRef } from './actor-ref.js';
 import { Names, assertValidName, localActorAddress, processAddress } from './address.js';
 import { ArrivalOrder } from './arrival-order.js';
 import { ClaimCheck } from './claim-check.js';
-import { Codec, type EncodedMessage, Refusal, combineEnvelopeTexts } from './codec.js';
-import { MessageIds, RecentIds } from './dedupe.js';
+import { Codec, Refusal, combineEnvelopeTexts } from './codec.js';
+import { MessageIds, RecentIds, type Sighting } from './dedupe.js';
 import type { Envelope } from './envelope.js';
 import { PROTOCOL_VERSION } from './envelope.js';
 import {
@@ -30,7 +30,8 @@ import {
 import { HEALTH_TYPE, type HealthReport } from './health.js';
 import type { ActorRuntime } from './hosted-actor.js';
 import { HostedActor } from './hosted-actor.js';
-import { OncePerReason } from './logger.js';
+import { RateLimitedLog } from './rate-limited-log.js';
+import { Outbox } from './outbox.js';
 import { MailboxProbe, PROBE_TYPE } from './mailbox-probe.js';
 import type { ActorSystemOptions, MailboxOptions, ResolvedActorSystemOptions } from './options.js';
 import { resolveActorSystemOptions, resolveMailboxOptions } from './options.js';
@@ -124,17 +125,17 @@ export class ActorSystem extends EventEmitter implements MessageSender {
   private readonly actors = new Map<string, HostedActor>();
   private readonly drops: DropCounts = emptyDropCounts();
   private readonly invalidByReason: Record<string, number> = {};
-  private readonly logOncePerReason: OncePerReason;
+  private readonly logOncePerReason: RateLimitedLog;
   private readonly runtime: ActorRuntime;
   private mainActor: HostedActor | undefined;
   private stateValue: SystemState = 'running';
   private stopping: Promise<void> | undefined;
-  private sent = 0;
   private received = 0;
   private localActorCount = 0;
   private presenceTimer: NodeJS.Timeout | undefined;
   private readonly channelListeners: ChannelListeners;
   private readonly claimCheck: ClaimCheck;
+  private readonly outbox: Outbox;
   private readonly arrivals = new ArrivalOrder();
   private readonly probe: MailboxProbe;
   private readonly startedAt = Date.now();
@@ -154,9 +155,16 @@ export class ActorSystem extends EventEmitter implements MessageSender {
     this.address = address;
     this.namespace = options.namespace;
     this.names = new Names(options.namespace);
-    this.codec = new Codec({ maxMessageBytes: options.maxMessageBytes });
-    this.recentIds = new RecentIds(options.dedupeWindowMs, options.dedupeMaxEntries);
-    this.logOncePerReason = new OncePerReason(options.logger);
+    this.codec = new Codec({
+      maxMessageBytes: options.maxMessageBytes,
+      maxNestingDepth: options.maxNestingDepth,
+    });
+    this.recentIds = new RecentIds({
+      windowMs: options.dedupeWindowMs,
+      maxEntries: options.dedupeMaxEntries,
+      maxClockSkewMs: options.maxClockSkewMs,
+    });
+    this.logOncePerReason = new RateLimitedLog(options.logger);
     this.runtime = this.createRuntime();
     this.registry = new Registry(transport, this.names, options.presenceTtlMs);
     this.channelListeners = new ChannelListeners(transport);
@@ -164,6 +172,7 @@ export class ActorSystem extends EventEmitter implements MessageSender {
       thresholdBytes: options.claimCheckBytes,
       ttlMs: options.claimCheckTtlMs,
     });
+    this.outbox = new Outbox(transport, this.codec, this.claimCheck, options.maxWriteBufferBytes);
     this.probe = new MailboxProbe({
       timeoutMs: options.probeTimeoutMs,
       newId: () => this.ids.next(),
@@ -198,6 +207,11 @@ export class ActorSystem extends EventEmitter implements MessageSender {
     });
     transport.on('up', () => {
       if (this.stateValue === 'running') this.probe.run();
+    });
+    transport.on('listener-error', (error: unknown, channel: string) => {
+      this.refuse(
+        new Refusal('listener-threw', `a listener on ${channel} threw: ${String(error)}`),
+      );
     });
     transport.on('resubscribe-failed', (error: Error) => {
       this.mailboxVerified = false;
@@ -346,6 +360,7 @@ export class ActorSystem extends EventEmitter implements MessageSender {
       this.channelListeners,
       // Topics are never claim-checked: beyond this size a PUBLISH could cut off subscribers.
       Math.min(this.options.claimCheckBytes, this.options.maxMessageBytes),
+      this.options.maxNestingDepth,
     );
   }
 
@@ -361,6 +376,7 @@ export class ActorSystem extends EventEmitter implements MessageSender {
       transport: this.transport,
       listeners: this.channelListeners,
       maxWriteBytes: this.options.maxMessageBytes,
+      maxNestingDepth: this.options.maxNestingDepth,
       events: this,
       assertRunning: () => {
         this.assertRunning();
@@ -424,7 +440,7 @@ export class ActorSystem extends EventEmitter implements MessageSender {
       subscribed: state.subscribed && this.mailboxVerified,
       connectionLosses: this.connectionLosses,
       pendingAsks: this.pending.size,
-      sent: this.sent,
+      sent: this.outbox.sent,
       received: this.received,
       dropped: { ...this.drops },
       invalidByReason: { ...this.invalidByReason },
@@ -503,6 +519,7 @@ export class ActorSystem extends EventEmitter implements MessageSender {
     clearInterval(this.presenceTimer);
     this.probe.cancel();
     await this.retire([...this.actors.values()]);
+    this.outbox.rejectWaiting(() => new ShuttingDownError());
     this.pending.rejectAll(() => new ShuttingDownError());
     await this.transport.unsubscribe(this.names.channel(this.address));
     await this.transport.close();
@@ -592,24 +609,25 @@ export class ActorSystem extends EventEmitter implements MessageSender {
 
   private receiveInOrder(payload: Buffer, target: HostedActor | undefined): void {
     const decoded = this.codec.decodeAll(payload);
+    const now = Date.now();
     if (Array.isArray(decoded)) {
       for (const each of decoded) {
         // A claimed message in a batch holds back the rest of it, as it holds later arrivals.
         if (this.arrivals.busy) {
           this.arrivals.hold(() => {
-            this.accept(each, target);
+            this.accept(each, target, Date.now());
           });
         } else {
-          this.accept(each, target);
+          this.accept(each, target, now);
         }
       }
     } else {
-      this.accept(decoded, target);
+      this.accept(decoded, target, now);
     }
   }
 
   /** One decoded envelope (or refusal) of a payload. */
-  private accept(decoded: Envelope | Refusal, target: HostedActor | undefined): void {
+  private accept(decoded: Envelope | Refusal, target: HostedActor | undefined, now: number): void {
     this.received++;
     if (decoded instanceof Refusal) {
       this.refuse(decoded);
@@ -621,13 +639,12 @@ export class ActorSystem extends EventEmitter implements MessageSender {
     }
     // Replies need no window: the pending ask is settled once, and a repeat counts as late.
     const isReply = decoded.kind === 'reply' || decoded.kind === 'error';
-    if (!isReply && !this.recentIds.firstSighting(decoded.id)) {
-      this.drop(
-        'duplicate',
-        'duplicate',
-        `duplicate message ${decoded.id} from ${decoded.from} dropped`,
-      );
-      return;
+    if (!isReply) {
+      const sighting = this.recentIds.check(decoded.id, decoded.sentAt, now);
+      if (sighting !== 'first') {
+        this.refuseRepeat(decoded, sighting, now);
+        return;
+      }
     }
     if (decoded.claim !== undefined) {
       this.receiveClaimed(decoded, decoded.claim.size, target);
@@ -668,42 +685,47 @@ export class ActorSystem extends EventEmitter implements MessageSender {
       );
       return;
     }
-    const fetched = this.claimCheck.fetch(stub).then(
-      (full) => {
-        if (full === null) {
-          refuseWith(
-            new Refusal(
-              'claim-missing',
-              `claimed message ${stub.id} expired or was taken before it was fetched`,
-            ),
-            new InvalidMessageError(
-              'claim-missing',
-              `message ${stub.id} was gone before it could be fetched`,
-            ),
-          );
-          return;
-        }
-        // This buffer is ours alone: binary values may be views of it, not copies.
-        const decoded = this.codec.decode(full, true);
-        if (decoded instanceof Refusal) {
-          this.refuse(decoded);
-        } else if (decoded.id !== stub.id || decoded.kind !== stub.kind) {
-          this.refuse(
-            new Refusal('bad-claim', `claimed message does not match its stub ${stub.id}`),
-          );
-        } else {
-          this.dispatch(decoded, target);
-        }
-      },
-      (error: unknown) => {
-        this.logOncePerReason.warn(
-          'claim-fetch',
-          `${this.address}: cannot fetch claimed message: ${String(error)}`,
-        );
-        this.drops.invalid++;
-      },
-    );
+    const fetched = this.claimCheck
+      .fetch(stub)
+      .then(
+        (full) => {
+          this.dispatchClaimed(stub, full, target, refuseWith);
+        },
+        (error: unknown) => {
+          this.refuse(new Refusal('claim-fetch', `cannot fetch claimed message: ${String(error)}`));
+        },
+      )
+      .catch((error: unknown) => {
+        // Dispatch runs inside this promise chain: nothing it throws may go unhandled.
+        this.refuse(new Refusal('listener-threw', `a claimed message failed: ${String(error)}`));
+      });
     this.arrivals.waitFor(fetched);
+  }
+
+  private dispatchClaimed(
+    stub: Envelope,
+    full: Buffer | Refusal,
+    target: HostedActor | undefined,
+    refuseWith: (refusal: Refusal, error: Error) => void,
+  ): void {
+    if (full instanceof Refusal) {
+      refuseWith(full, new InvalidMessageError(full.reason, `message ${stub.id}: ${full.detail}`));
+      return;
+    }
+    // This buffer is ours alone: binary values may be views of it, not copies.
+    const decoded = this.codec.decode(full, true);
+    if (decoded instanceof Refusal) {
+      this.refuse(decoded);
+      return;
+    }
+    const mismatch = this.claimCheck.mismatch(stub, decoded);
+    if (mismatch !== undefined) {
+      this.refuse(
+        new Refusal('bad-claim', `claimed message does not match its stub ${stub.id}: ${mismatch}`),
+      );
+      return;
+    }
+    this.dispatch(decoded, target);
   }
 
   /** Routes a valid, first-seen envelope: replies to pending asks, tells and asks to actors. */
@@ -755,6 +777,26 @@ export class ActorSystem extends EventEmitter implements MessageSender {
         'framework',
       );
     }
+  }
+
+  /** A tell or ask dedupe did not take: a repeat, or sent at a time that makes it suspect. */
+  private refuseRepeat(envelope: Envelope, sighting: Sighting, now: number): void {
+    if (sighting === 'duplicate') {
+      this.drop(
+        'duplicate',
+        'duplicate',
+        `duplicate message ${envelope.id} from ${envelope.from} dropped`,
+      );
+      return;
+    }
+    const detail =
+      sighting === 'out-of-order'
+        ? `message ${envelope.id} from ${envelope.from} was sent before the last one seen from that sender`
+        : `message ${envelope.id} from ${envelope.from} was sent ${Math.abs(now - envelope.sentAt)} ms ` +
+          `${sighting === 'future' ? 'in the future' : 'ago'}, outside dedupeWindowMs ` +
+          `(${this.options.dedupeWindowMs}) and maxClockSkewMs (${this.options.maxClockSkewMs}): ` +
+          `a repeat could not be recognised. Check the sender's clock (NTP)`;
+    this.refuse(new Refusal(sighting, detail));
   }
 
   private refuse(refusal: Refusal): void {
@@ -835,7 +877,7 @@ export class ActorSystem extends EventEmitter implements MessageSender {
         sentAt: Date.now(),
       };
       const channel = this.names.channel(to);
-      this.publish(envelope, body, channel, (error, receivers) => {
+      this.outbox.send(envelope, body, channel, (error, receivers) => {
         if (error !== null) {
           reject(error);
         } else if (receivers === 0) {
@@ -898,10 +940,18 @@ export class ActorSystem extends EventEmitter implements MessageSender {
             this.inOutage ? 'the connection to Redis is down; reconnecting' : undefined,
           ),
       );
-      this.publish(envelope, body, channel, (error, receivers) => {
-        if (error !== null) this.pending.reject(id, error);
-        else if (receivers === 0) this.pending.reject(id, new NoRecipientError(to, channel));
-      });
+      this.outbox.send(
+        envelope,
+        body,
+        channel,
+        (error, receivers) => {
+          if (error !== null) this.pending.reject(id, error);
+          else if (receivers === 0) this.pending.reject(id, new NoRecipientError(to, channel));
+        },
+        undefined,
+        // An ask that timed out while waiting for room in the write buffer is not sent.
+        () => this.pending.get(id) !== undefined,
+      );
     });
   }
 
@@ -918,7 +968,7 @@ export class ActorSystem extends EventEmitter implements MessageSender {
       type: PROBE_TYPE,
       sentAt: Date.now(),
     };
-    this.publish(envelope, undefined, this.names.channel(this.address), callback);
+    this.outbox.send(envelope, undefined, this.names.channel(this.address), callback);
   }
 
   /** Handlers may still send while the system drains; outside callers may not. */
@@ -926,44 +976,18 @@ export class ActorSystem extends EventEmitter implements MessageSender {
     return this.stateValue === 'running' || (internal && this.stateValue === 'stopping');
   }
 
-  /**
-   * Encodes and publishes (through the claim check when large); encoding
-   * failures (too large, unserializable) go to the callback.
-   */
-  private publish(
-    envelope: Envelope,
-    body: unknown,
-    channel: string,
-    callback: (error: Error | null, receivers: number) => void,
-  ): void {
-    let encoded: EncodedMessage;
-    try {
-      encoded = this.codec.encode(envelope, body);
-    } catch (error) {
-      callback(error as Error, 0);
-      return;
-    }
-    this.sent++;
-    this.claimCheck.publish(channel, envelope, encoded, callback);
-  }
-
   private reply(ask: Envelope, from: string, body: unknown): void {
     const envelope = this.replyEnvelope(ask, from, 'reply');
-    let encoded: EncodedMessage;
-    try {
-      encoded = this.codec.encode(envelope, body);
-    } catch (error) {
-      // The reply itself cannot be sent (too large, unserializable): tell the asker why.
-      this.replyError(ask, from, error, 'framework');
-      return;
-    }
-    this.sent++;
-    this.claimCheck.publish(
-      this.names.channel(envelope.to),
+    this.outbox.send(
       envelope,
-      encoded,
+      body,
+      this.names.channel(envelope.to),
       (error, receivers) => {
         this.afterReply(envelope, error, receivers);
+      },
+      // The reply itself cannot be sent (too large, unserializable): tell the asker why.
+      (error) => {
+        this.replyError(ask, from, error, 'framework');
       },
     );
   }
@@ -975,24 +999,17 @@ export class ActorSystem extends EventEmitter implements MessageSender {
     origin: 'framework' | 'handler',
   ): void {
     const envelope = this.replyEnvelope(ask, from, 'error');
-    let encoded: EncodedMessage;
-    try {
-      encoded = this.codec.encode(envelope, toWireError(error, origin));
-    } catch {
+    const channel = this.names.channel(envelope.to);
+    const afterReply = (sendError: Error | null, receivers: number): void => {
+      this.afterReply(envelope, sendError, receivers);
+    };
+    const wire = toWireError(error, origin);
+    this.outbox.send(envelope, wire, channel, afterReply, () => {
       // A huge stack or message: keep name and code, which is what callers branch on.
-      const wire = { ...toWireError(error, origin), message: 'error too large to send' };
-      delete wire.stack;
-      encoded = this.codec.encode(envelope, wire);
-    }
-    this.sent++;
-    this.claimCheck.publish(
-      this.names.channel(envelope.to),
-      envelope,
-      encoded,
-      (sendError, receivers) => {
-        this.afterReply(envelope, sendError, receivers);
-      },
-    );
+      const short = { ...wire, message: 'error too large to send' };
+      delete short.stack;
+      this.outbox.send(envelope, short, channel, afterReply);
+    });
   }
 
   private replyEnvelope(ask: Envelope, from: string, kind: 'reply' | 'error'): Envelope {

@@ -30,7 +30,19 @@ export class ChannelListeners {
       set = created;
       this.listeners.set(channel, created);
       const deliver = (payload: Buffer, from: string): void => {
-        for (const each of created) each(payload, from);
+        // Every listener gets the payload even when one throws; the first error is
+        // passed on to the transport, which reports it.
+        let failed = false;
+        let failure: unknown;
+        for (const each of created) {
+          try {
+            each(payload, from);
+          } catch (error) {
+            if (!failed) failure = error;
+            failed = true;
+          }
+        }
+        if (failed) throw failure;
       };
       try {
         if (this.mode === 'pattern') await this.transport.psubscribe(channel, deliver);

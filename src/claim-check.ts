@@ -1,15 +1,40 @@
 /**
  * Claim check: a message too large for pub/sub is stored under a key with a
  * TTL, and only a small stub envelope naming that key is published; the
- * receiver fetches and deletes it (GETDEL). Redis disconnects a subscriber
- * whose output buffer passes 32 MB (client-output-buffer-limit pubsub), so a
- * large PUBLISH could cut off every subscriber of a channel; a stored value
- * cannot.
+ * receiver fetches and deletes it. Redis disconnects a subscriber whose
+ * output buffer passes its limit (client-output-buffer-limit pubsub, 32 MB by
+ * default), so a large PUBLISH could cut off every subscriber of a channel; a
+ * stored value cannot.
+ *
+ * Stubs come from anyone, so the receiver trusts nothing in them: the key
+ * must be in this namespace's claim space and carry the stub's id and a
+ * random token (nobody who has not seen the stub can plant or swap the
+ * value); it fetches at most the declared size plus one byte (GETRANGE), so
+ * a stub that understates a huge value costs nothing; the stored value must
+ * be exactly the declared size, and its envelope must match the stub in
+ * every header field.
  */
+import { nanoid } from 'nanoid';
 import type { Names } from './address.js';
-import { type EncodedMessage, encodedSize } from './codec.js';
+import { type EncodedMessage, Refusal, encodedSize } from './codec.js';
 import type { Envelope } from './envelope.js';
 import type { PublishCallback, Transport } from './transport/transport.js';
+
+/** Header fields a stored message shares with its stub. */
+const HEADER_FIELDS = [
+  'v',
+  'id',
+  'kind',
+  'from',
+  'to',
+  'type',
+  'replyTo',
+  'correlationId',
+  'sentAt',
+  'deadline',
+] as const satisfies readonly (keyof Envelope)[];
+
+const TOKEN = /^[\w-]{22}$/;
 
 export interface ClaimCheckOptions {
   /** Messages larger than this (bytes) go through a key. */
@@ -47,7 +72,8 @@ export class ClaimCheck {
       else this.transport.publish(channel, encoded.chunks, callback);
       return;
     }
-    const key = this.names.key('claim', envelope.id);
+    // The token: nobody who has not seen the stub can plant or swap the stored value.
+    const key = this.names.key('claim', envelope.id, nanoid(22));
     const stub: Envelope = {
       v: envelope.v,
       id: envelope.id,
@@ -80,11 +106,43 @@ export class ClaimCheck {
     });
   }
 
-  /** The stored message a stub refers to, removed from Redis; null when it expired or was taken. */
-  async fetch(stub: Envelope): Promise<Buffer | null> {
+  /**
+   * The stored message a stub refers to, removed from Redis: its bytes, or a
+   * refusal (`claim-missing` when it expired or was taken, `bad-claim` when
+   * its size differs from the stub's). Never reads more than the declared size
+   * plus one byte.
+   */
+  async fetch(stub: Envelope): Promise<Buffer | Refusal> {
     const key = this.keyOf(stub);
-    const value = await this.transport.command(['GETDEL', key]);
-    return Buffer.isBuffer(value) ? value : null;
+    const size = stub.claim?.size ?? 0;
+    const [value] = await Promise.all([
+      this.transport.command(['GETRANGE', key, '0', String(size)]),
+      this.transport.command(['DEL', key]),
+    ]);
+    if (!Buffer.isBuffer(value) || value.length === 0) {
+      return new Refusal(
+        'claim-missing',
+        `claimed message ${stub.id} expired or was taken before it was fetched`,
+      );
+    }
+    if (value.length !== size) {
+      return new Refusal(
+        'bad-claim',
+        `claimed message ${stub.id} is not the ${size} bytes its stub declares`,
+      );
+    }
+    return value;
+  }
+
+  /** Why a fetched envelope is not the one its stub announced, or `undefined` when it is. */
+  mismatch(stub: Envelope, stored: Envelope): string | undefined {
+    for (const field of HEADER_FIELDS) {
+      if (stored[field] !== stub[field]) {
+        return `its "${field}" differs from the stub's (${String(stub[field])})`;
+      }
+    }
+    if (stored.claim !== undefined) return 'a claimed message may not itself be a claim';
+    return undefined;
   }
 
   /** Deletes a stored message nobody will fetch (refused, or nobody listening). */
@@ -93,10 +151,16 @@ export class ClaimCheck {
     this.transport.send(['DEL', key], () => undefined);
   }
 
-  /** Only keys of this namespace's claim space may be fetched or deleted by a stub. */
+  /**
+   * The key of a stub: only `<namespace>:claim:<stub id>:<token>` may be
+   * fetched or deleted. Throws for any other.
+   */
   keyOf(stub: Envelope): string {
-    const expected = this.names.key('claim', stub.id);
-    if (stub.claim?.key !== expected) throw new Error(`claim key must be ${expected}`);
-    return expected;
+    const prefix = `${this.names.key('claim', stub.id)}:`;
+    const key = stub.claim?.key;
+    if (key === undefined || !key.startsWith(prefix) || !TOKEN.test(key.slice(prefix.length))) {
+      throw new Error(`claim key must be ${prefix}<22-character token>`);
+    }
+    return key;
   }
 }

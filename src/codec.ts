@@ -10,6 +10,7 @@ import { binaryTypeOf, bytesOf, reviveBinary } from './binary-values.js';
 import type { Envelope } from './envelope.js';
 import { envelopeProblem } from './envelope.js';
 import { InvalidMessageError, MessageTooLargeError, RedisActorsError } from './errors.js';
+import { UNSAFE_KEYS, treeProblem } from './untrusted-json.js';
 import { errorDetails, reviveFrameworkError } from './wire-errors.js';
 
 /** Refusal of an incoming payload: why, in a short stable form used for counting and logs. */
@@ -129,6 +130,8 @@ function isPlainJson(value: unknown, depth: number): boolean {
       const prototype: unknown = Object.getPrototypeOf(value);
       if (prototype !== Object.prototype && prototype !== null) return false;
       for (const key in value) {
+        // Refused on the careful path, with a message that says where.
+        if (key === '__proto__' || key === 'constructor' || key === 'prototype') return false;
         if (!isPlainJson((value as Record<string, unknown>)[key], depth + 1)) return false;
       }
       return true;
@@ -140,15 +143,25 @@ function isPlainJson(value: unknown, depth: number): boolean {
 
 /**
  * Path of the first value superjson would silently drop or mangle (functions,
- * symbols, promises, weak collections), or `undefined` when there is none.
+ * symbols, promises, weak collections), of an own key receivers refuse
+ * (`__proto__`, `constructor`, `prototype`), or of nesting deeper than
+ * receivers accept; `undefined` when there is none. Recursion is bounded by
+ * `maxDepth`.
  */
-function unsupportedValuePath(value: unknown, path: string, seen: Set<object>): string | undefined {
+function unsupportedValuePath(
+  value: unknown,
+  path: string,
+  seen: Set<object>,
+  depth: number,
+  maxDepth: number,
+): string | undefined {
   if (typeof value === 'function' || typeof value === 'symbol')
     return `${path} (a ${typeof value})`;
   if (typeof value !== 'object' || value === null || seen.has(value)) return undefined;
   if (value instanceof Promise || value instanceof WeakMap || value instanceof WeakSet) {
     return `${path} (a ${value.constructor.name})`;
   }
+  if (depth >= maxDepth) return `${path} (nested deeper than ${maxDepth} levels)`;
   seen.add(value);
   const entries: Iterable<[unknown, unknown]> =
     value instanceof Map
@@ -158,24 +171,22 @@ function unsupportedValuePath(value: unknown, path: string, seen: Set<object>): 
         : ArrayBuffer.isView(value)
           ? []
           : Object.entries(value);
+  const plainKeys = !(value instanceof Map) && !(value instanceof Set);
   for (const [key, item] of entries) {
-    const found = unsupportedValuePath(item, `${path}.${String(key)}`, seen);
+    if (plainKeys && typeof key === 'string' && UNSAFE_KEYS.has(key)) {
+      return `${path}.${key} (an own "${key}" key, which receivers refuse)`;
+    }
+    const found = unsupportedValuePath(item, `${path}.${String(key)}`, seen, depth + 1, maxDepth);
     if (found !== undefined) return found;
   }
   return undefined;
 }
 
-/** Whether a parsed JSON value has an own `__proto__` key anywhere. */
-function hasProtoKey(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null) return false;
-  if (Object.prototype.hasOwnProperty.call(value, '__proto__')) return true;
-  for (const item of Object.values(value)) if (hasProtoKey(item)) return true;
-  return false;
-}
-
 export interface CodecLimits {
   /** Largest encoded message accepted or sent, in bytes. */
   maxMessageBytes: number;
+  /** Deepest nesting of a body accepted or sent (see untrusted-json.ts). */
+  maxNestingDepth: number;
 }
 
 /** A binary frame ready to write: its chunks (attachments not copied) and total size. */
@@ -289,11 +300,14 @@ export class Codec {
     } catch (error) {
       return new Refusal('not-json', (error as Error).message);
     }
-    const mayHaveProtoKey = text.includes('"__proto__"');
-    if (attachmentStarts < 0 && Array.isArray(value) && value.length > 0) {
-      return value.map((element) => this.validate(element, mayHaveProtoKey));
+    // Before anything else walks it: the envelope is one level, a batch one more.
+    const isBatch = attachmentStarts < 0 && Array.isArray(value);
+    const problem = treeProblem(value, this.limits.maxNestingDepth + (isBatch ? 2 : 1));
+    if (problem !== undefined) return new Refusal(problem.reason, problem.detail);
+    if (isBatch && (value as unknown[]).length > 0) {
+      return (value as unknown[]).map((element) => this.validate(element));
     }
-    const envelope = this.validate(value, mayHaveProtoKey);
+    const envelope = this.validate(value);
     if (envelope instanceof Refusal) return envelope;
     if (attachmentStarts >= 0) {
       const parts = sliceAttachments(payload, attachmentStarts, envelope.attachments);
@@ -305,10 +319,7 @@ export class Codec {
     return envelope;
   }
 
-  private validate(value: unknown, mayHaveProtoKey: boolean): Envelope | Refusal {
-    if (mayHaveProtoKey && hasProtoKey(value)) {
-      return new Refusal('unsafe-key', 'an own "__proto__" key is not accepted');
-    }
+  private validate(value: unknown): Envelope | Refusal {
     const problem = envelopeProblem(value);
     if (problem !== undefined) {
       const colon = problem.indexOf(':');
@@ -345,7 +356,13 @@ export class Codec {
 
   /** Sets `body` and `meta` on `envelope` from a value that is not plain JSON. */
   private setBody(envelope: Envelope, body: unknown): void {
-    const unsupported = unsupportedValuePath(body, 'body', new Set());
+    const unsupported = unsupportedValuePath(
+      body,
+      'body',
+      new Set(),
+      0,
+      this.limits.maxNestingDepth,
+    );
     if (unsupported !== undefined) {
       throw new InvalidMessageError(
         'unserializable-body',
@@ -361,6 +378,15 @@ export class Codec {
         'unserializable-body',
         `cannot send this body: ${(cause as Error).message}. Bodies may hold JSON values, ` +
           `Date, Map, Set, BigInt, undefined, RegExp, URL, Buffers, typed arrays and errors.`,
+      );
+    }
+    // Maps and Sets become arrays of entries: the JSON may be deeper than the value.
+    const tooDeep = treeProblem(serialized.json, this.limits.maxNestingDepth);
+    if (tooDeep !== undefined) {
+      throw new InvalidMessageError(
+        tooDeep.reason,
+        `cannot send this body: as JSON it is ${tooDeep.detail}, which receivers refuse ` +
+          `(maxNestingDepth). Send a flatter value.`,
       );
     }
     envelope.body = serialized.json;

@@ -1,62 +1,120 @@
 /**
- * Drops duplicate messages (e.g. a publish a client resent after a
- * reconnect) by envelope id.
+ * Drops repeated messages (a publish resent after a reconnect, a captured
+ * message replayed) by envelope id and `sentAt`, with bounded memory that a
+ * stranger can neither turn into a replay nor use to silence a sender.
  *
- * Framework senders number their messages: `<sender nonce>.<counter base 36>`,
- * and one sender's messages reach a receiver in the order they were sent (one
- * publishing connection, one subscribing connection). So for those ids a
- * high-water mark per sender suffices: a counter not above the highest seen is
- * a repeat, whatever its age. Other ids (foreign clients) are remembered in two
- * generations that rotate every `windowMs`, or sooner when one holds
- * `maxEntries / 2` ids, so memory stays bounded under any load.
+ * - Messages sent longer ago than `windowMs + maxClockSkewMs`, or more than
+ *   `maxClockSkewMs` in the future, are refused (`stale`, `future`): every
+ *   other message is one whose repeat is still recognised.
+ * - Framework senders number their messages `<sender nonce>.<counter base 36>`,
+ *   and one sender's messages arrive in the order sent, with counters and
+ *   `sentAt` that only grow. So a mark per sender (highest counter, latest
+ *   `sentAt`) suffices: below the mark and not sent later is a repeat; above
+ *   the counter but sent earlier cannot come from that sender (`out-of-order`).
+ *   A forged mark (a huge counter) is replaced by the next message that is
+ *   sent later with a lower counter, so one forgery silences a sender for at
+ *   most `maxClockSkewMs`, and no sequence of forgeries lowers the `sentAt`
+ *   a repeat is compared with.
+ * - Other ids (foreign clients; senders beyond `maxSenders` while every mark is
+ *   recent) are remembered exactly, in two generations of `maxEntries / 2`
+ *   rotated every `windowMs + 2 * maxClockSkewMs`. A generation forgotten
+ *   early (a flood) raises a floor: exactly remembered messages sent before
+ *   it could be repeats of forgotten ones and are refused as `stale`.
  */
 
-/** Most senders whose high-water mark is kept; the oldest entry is forgotten beyond it. */
-const MAX_SENDERS = 10_000;
+/** What {@link RecentIds.check} made of a message. */
+export type Sighting = 'first' | 'duplicate' | 'out-of-order' | 'stale' | 'future';
+
+export interface RecentIdsOptions {
+  windowMs: number;
+  /** Most ids remembered exactly (foreign ids), over both generations. */
+  maxEntries: number;
+  maxClockSkewMs: number;
+  /** Most senders whose mark is kept. @default 10000 */
+  maxSenders?: number;
+  now?: () => number;
+}
+
+interface SenderMark {
+  counter: number;
+  sentAt: number;
+}
+
 const FRAMEWORK_ID = /^[\w-]{12}\.[0-9a-z]{1,11}$/;
 
 export class RecentIds {
-  private readonly highestBySender = new Map<string, number>();
+  private readonly marks = new Map<string, SenderMark>();
   private current = new Set<string>();
   private previous = new Set<string>();
   private generationStart: number;
+  /** Exactly remembered messages sent at or before this may repeat a forgotten one. */
+  private floor = -Infinity;
   private readonly generationSize: number;
+  private readonly generationMs: number;
+  private readonly maxSenders: number;
+  private readonly now: () => number;
 
-  constructor(
-    private readonly windowMs: number,
-    maxEntries: number,
-    private readonly now: () => number = Date.now,
-  ) {
-    this.generationStart = now();
-    this.generationSize = Math.max(1, Math.floor(maxEntries / 2));
+  constructor(private readonly options: RecentIdsOptions) {
+    this.now = options.now ?? Date.now;
+    this.generationStart = this.now();
+    this.generationSize = Math.max(1, Math.floor(options.maxEntries / 2));
+    this.generationMs = options.windowMs + 2 * options.maxClockSkewMs;
+    this.maxSenders = options.maxSenders ?? 10_000;
   }
 
-  /** Records `id`; returns false when it was seen already. */
-  firstSighting(id: string): boolean {
+  /** Records the message `id` sent at `sentAt`, and says whether it is new. */
+  check(id: string, sentAt: number, now = this.now()): Sighting {
+    const skew = this.options.maxClockSkewMs;
+    if (sentAt > now + skew) return 'future';
+    if (sentAt < now - this.options.windowMs - skew) return 'stale';
+    if (now - this.generationStart >= this.generationMs) this.rotate(now);
     if (id.length <= 24 && FRAMEWORK_ID.test(id)) {
       const dot = id.indexOf('.');
       const sender = id.slice(0, dot);
       const counter = parseInt(id.slice(dot + 1), 36);
-      const highest = this.highestBySender.get(sender);
-      if (highest !== undefined && counter <= highest) return false;
-      if (highest === undefined && this.highestBySender.size >= MAX_SENDERS) {
-        const oldest = this.highestBySender.keys().next();
-        if (oldest.done !== true) this.highestBySender.delete(oldest.value);
+      const mark = this.marks.get(sender);
+      if (mark !== undefined) return this.againstMark(mark, counter, sentAt);
+      if (this.marks.size < this.maxSenders) {
+        this.marks.set(sender, { counter, sentAt });
+        return 'first';
       }
-      this.highestBySender.set(sender, counter);
-      return true;
+      // Every mark is recent (stale ones go at each rotation): remember this id exactly.
     }
-    if (this.current.has(id) || this.previous.has(id)) return false;
-    if (
-      this.current.size >= this.generationSize ||
-      this.now() - this.generationStart >= this.windowMs
-    ) {
-      this.previous = this.current;
-      this.current = new Set();
-      this.generationStart = this.now();
+    return this.exactly(id, sentAt, now);
+  }
+
+  private againstMark(mark: SenderMark, counter: number, sentAt: number): Sighting {
+    if (counter > mark.counter) {
+      if (sentAt < mark.sentAt) return 'out-of-order';
+    } else if (sentAt <= mark.sentAt) {
+      return 'duplicate';
     }
+    // Higher and not earlier: the next message. Lower but later: the mark was forged.
+    mark.counter = counter;
+    mark.sentAt = sentAt;
+    return 'first';
+  }
+
+  private exactly(id: string, sentAt: number, now: number): Sighting {
+    if (sentAt <= this.floor) return 'stale';
+    if (this.current.has(id) || this.previous.has(id)) return 'duplicate';
+    if (this.current.size >= this.generationSize) this.rotate(now);
     this.current.add(id);
-    return true;
+    return 'first';
+  }
+
+  private rotate(now: number): void {
+    // The generation forgotten now was received before generationStart; its
+    // messages were sent at most maxClockSkewMs after that.
+    if (this.previous.size > 0) {
+      this.floor = Math.max(this.floor, this.generationStart + this.options.maxClockSkewMs);
+    }
+    this.previous = this.current;
+    this.current = new Set();
+    this.generationStart = now;
+    // A mark older than the acceptance window protects nothing: its repeats are stale.
+    const oldest = now - this.options.windowMs - this.options.maxClockSkewMs;
+    for (const [sender, mark] of this.marks) if (mark.sentAt < oldest) this.marks.delete(sender);
   }
 }
 

@@ -112,7 +112,7 @@ export class HostedActor {
     if (handler === undefined) {
       const error = new UnknownMessageTypeError(this.address, type, [...this.handlers.keys()]);
       if (isAsk) runtime.replyError(envelope, this.address, error, 'framework');
-      else runtime.drop('unknownType', `unknown-type:${type}`, error.message);
+      else runtime.drop('unknownType', 'unknown-type', error.message);
       return;
     }
     let body: unknown;

@@ -10,9 +10,31 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
 const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 
+/** Control characters and line separators: each would let wire data start a log line of its own. */
+// eslint-disable-next-line no-control-regex
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+/**
+ * `text` on one line and safe for a terminal: control characters (escape
+ * sequences included) and line separators written as `\uNNNN`, which also
+ * keeps JSON text valid JSON.
+ */
+export function printable(text: string): string {
+  return text.replace(
+    UNPRINTABLE,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+/** Multi-line text (pretty JSON, a table) with each line made {@link printable}. */
+export function printableLines(text: string): string {
+  return text.split('\n').map(printable).join('\n');
+}
+
 /**
  * A logger writing one line per event to stderr, prefixed with `[redis-actors]`.
  * Its level comes from `REDIS_ACTORS_LOG` (debug, info, warn, error, silent), default `warn`.
+ * Messages are written on one line whatever they contain.
  */
 export function createStderrLogger(level?: LogLevel): Logger {
   const fromEnv = process.env.REDIS_ACTORS_LOG as LogLevel | undefined;
@@ -23,20 +45,7 @@ export function createStderrLogger(level?: LogLevel): Logger {
     (at: LogLevel) =>
     (message: string): void => {
       if (LEVELS.indexOf(at) >= threshold)
-        process.stderr.write(`[redis-actors] ${at}: ${message}\n`);
+        process.stderr.write(`[redis-actors] ${at}: ${printable(message)}\n`);
     };
   return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
-}
-
-/** Logs the first occurrence of each reason, then only counts (the counters say how many). */
-export class OncePerReason {
-  private readonly seen = new Set<string>();
-
-  constructor(private readonly logger: Logger) {}
-
-  warn(reason: string, message: string): void {
-    if (this.seen.has(reason)) return;
-    this.seen.add(reason);
-    this.logger.warn(`${message} (further "${reason}" events are counted, not logged)`);
-  }
 }

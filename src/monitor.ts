@@ -19,10 +19,24 @@ export interface MonitorEvent {
   size: number;
   /** The envelope, when the payload is a valid one. */
   envelope: Envelope | undefined;
-  /** The payload as text, when it is not an envelope (topics, foreign or invalid traffic). */
+  /**
+   * The payload as text, when it is not an envelope (topics, foreign or invalid
+   * traffic): its first {@link MONITOR_TEXT_LIMIT} characters, then `…`.
+   */
   text: string | undefined;
   /** Why the payload is not an envelope, when it is not. */
   problem: string | undefined;
+}
+
+/** Most characters of a payload a monitor event shows. */
+export const MONITOR_TEXT_LIMIT = 4096;
+
+/** The start of a payload as text, bounded whatever its size. */
+function excerptOf(payload: Buffer): string {
+  if (payload.length <= MONITOR_TEXT_LIMIT) return payload.toString('utf8');
+  // UTF-8 takes at most 4 bytes a character: this many bytes hold enough characters.
+  const text = payload.subarray(0, MONITOR_TEXT_LIMIT * 4).toString('utf8');
+  return text.length <= MONITOR_TEXT_LIMIT ? text : `${text.slice(0, MONITOR_TEXT_LIMIT)}…`;
 }
 
 export async function monitorNamespace(
@@ -46,7 +60,7 @@ export async function monitorNamespace(
         // A batch shares one PUBLISH: each envelope is shown with its own size.
         size: items.length === 1 ? payload.length : Buffer.byteLength(JSON.stringify(item)),
         envelope: isEnvelope ? item : undefined,
-        text: isEnvelope ? undefined : payload.toString('utf8'),
+        text: isEnvelope ? undefined : excerptOf(payload),
         problem: isEnvelope ? undefined : `${item.reason}: ${item.detail}`,
       });
     }

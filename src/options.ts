@@ -8,6 +8,7 @@ import { BrokerNotFoundError, InvalidOptionError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { TlsOptions } from './transport/redis-url.js';
 import { createStderrLogger } from './logger.js';
+import { DEFAULT_MAX_NESTING_DEPTH, MAX_NESTING_DEPTH_LIMIT } from './untrusted-json.js';
 
 /** What a full mailbox does with one more message. */
 export type OverflowPolicy = 'reject' | 'drop';
@@ -80,10 +81,36 @@ export interface ActorSystemOptions {
   /** Default mailbox settings of actors spawned in this system. */
   mailbox?: MailboxOptions;
   /**
-   * How long a received message id is remembered to drop duplicates.
+   * How long a received message id is remembered to drop duplicates. Tells
+   * and asks sent longer ago than this plus `maxClockSkewMs` (by their
+   * `sentAt`) are refused as `stale`: a repeat of them could no longer be recognised.
    * @default 10000
    */
   dedupeWindowMs?: number;
+  /**
+   * How far the clocks of senders may be off this machine's. A tell or ask
+   * whose `sentAt` is further in the future is refused as `future`; see
+   * docs/RELIABILITY.md ("Hostile input") for what it bounds.
+   * @default 10000
+   */
+  maxClockSkewMs?: number;
+  /**
+   * Deepest nesting of arrays and objects in a message body (and in anything
+   * else read from Redis: topics, shared values, redis-ipc messages). Deeper
+   * input is refused as `too-deep` before anything walks it; deeper bodies
+   * are refused at send with InvalidMessageError. At most 1000.
+   * @default 200
+   */
+  maxNestingDepth?: number;
+  /**
+   * Bytes the publishing connection may hold unwritten (its socket's buffer
+   * plus this turn's commands). Beyond it, sends wait until the socket drains
+   * instead of growing memory: the message is encoded only then, so do not
+   * change a body after passing it to tell/ask until the promise settles. One
+   * message larger than the limit still goes out alone.
+   * @default 8388608 (8 MiB)
+   */
+  maxWriteBufferBytes?: number;
   /**
    * Most message ids remembered per dedupe window (bounds memory under load).
    * @default 100000
@@ -166,6 +193,9 @@ export const DEFAULTS = {
   mailbox: { capacity: 10_000, concurrency: 1, overflow: 'reject' },
   dedupeWindowMs: 10_000,
   dedupeMaxEntries: 100_000,
+  maxClockSkewMs: 10_000,
+  maxNestingDepth: DEFAULT_MAX_NESTING_DEPTH,
+  maxWriteBufferBytes: 8 * 1024 * 1024,
   connectTimeoutMs: 5000,
   maxReconnectDelayMs: 1000,
   maxOfflineCommands: 10_000,
@@ -211,6 +241,9 @@ export function resolveActorSystemOptions(
     'claimCheckTtlMs',
     'dedupeWindowMs',
     'dedupeMaxEntries',
+    'maxClockSkewMs',
+    'maxNestingDepth',
+    'maxWriteBufferBytes',
     'connectTimeoutMs',
     'maxReconnectDelayMs',
     'maxOfflineCommands',
@@ -222,6 +255,12 @@ export function resolveActorSystemOptions(
     'stopTimeoutMs',
   ] as const) {
     positiveInteger(key, resolved[key]);
+  }
+  if (resolved.maxNestingDepth > MAX_NESTING_DEPTH_LIMIT) {
+    throw new InvalidOptionError(
+      'maxNestingDepth',
+      `must be at most ${MAX_NESTING_DEPTH_LIMIT}, got ${resolved.maxNestingDepth}`,
+    );
   }
   return resolved;
 }

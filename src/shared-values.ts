@@ -17,6 +17,7 @@ import { InvalidOptionError, MessageTooLargeError } from './errors.js';
 import type { ChannelListeners, Unsubscribe } from './channel-listeners.js';
 import type { Transport } from './transport/transport.js';
 import { RedisReplyError } from './transport/resp.js';
+import { UNSAFE_KEYS, treeProblem } from './untrusted-json.js';
 import { decodeValue, encodeValue, mayNeedRevival, reviveValue } from './value-codec.js';
 
 /** The hash field holding a group's version. Fields starting with `$` are reserved. */
@@ -65,6 +66,8 @@ export interface SharedValuesHost {
   listeners: ChannelListeners;
   /** Largest write, in bytes of JSON text. */
   maxWriteBytes: number;
+  /** Deepest nesting of a value written or read. */
+  maxNestingDepth: number;
   /** Emits `connection-restored` after a reconnect (the actor system). */
   events: EventEmitter;
   /** Throws ShuttingDownError once the system is stopping. */
@@ -122,7 +125,7 @@ export class SharedValues<Schema extends object = Record<string, unknown>> {
     let size = 0;
     for (const [name, value] of Object.entries(values)) {
       this.assertName(name);
-      const text = encodeValue(value, name);
+      const text = encodeValue(value, name, this.host.maxNestingDepth);
       size += Buffer.byteLength(text);
       fields.push(name, text);
       members.push(`${JSON.stringify(name)}:${text}`);
@@ -154,7 +157,7 @@ export class SharedValues<Schema extends object = Record<string, unknown>> {
     this.host.assertRunning();
     this.assertName(name);
     const reply = await this.host.transport.command(['HGET', this.key, name]);
-    return (isText(reply) ? decodeValue(reply) : undefined) as Schema[K] | undefined;
+    return (isText(reply) ? this.decode(reply, name) : undefined) as Schema[K] | undefined;
   }
 
   /**
@@ -170,7 +173,11 @@ export class SharedValues<Schema extends object = Record<string, unknown>> {
     return (await this.snapshot(names)).values as Partial<Pick<Schema, K>>;
   }
 
-  /** Every value of the group (without `$version`). */
+  /**
+   * Every value of the group (without `$version`). A field that holds what
+   * redis-actors never stores (written by another client: nested too deep, an
+   * own `__proto__`, `constructor` or `prototype` key) is left out and logged.
+   */
   async getAll(): Promise<Partial<Schema>> {
     this.host.assertRunning();
     const reply = await this.host.transport.command(['HGETALL', this.key]);
@@ -182,8 +189,12 @@ export class SharedValues<Schema extends object = Record<string, unknown>> {
       if (!isText(field) || !isText(text)) continue;
       const name = field.toString();
       // '$' fields are the group's own; '__proto__' would set the result's prototype.
-      if (name.startsWith('$') || name === '__proto__') continue;
-      values[name] = decodeValue(text);
+      if (name.startsWith('$') || UNSAFE_KEYS.has(name)) continue;
+      try {
+        values[name] = this.decode(text, name);
+      } catch (error) {
+        this.host.logOnce('values-refused', (error as Error).message);
+      }
     }
     return values as Partial<Schema>;
   }
@@ -235,7 +246,7 @@ export class SharedValues<Schema extends object = Record<string, unknown>> {
         );
       }
     };
-    const watcher = new Watcher(this, watched, deliver);
+    const watcher = new Watcher(this, watched, deliver, this.host.maxNestingDepth);
     const unsubscribe = await this.host.listeners.add(this.channel, (payload) => {
       watcher.notified(payload);
     });
@@ -257,7 +268,7 @@ export class SharedValues<Schema extends object = Record<string, unknown>> {
     if (!Array.isArray(reply)) return { version: 0, values };
     names.forEach((name, i) => {
       const text = reply[i];
-      if (isText(text)) values[name] = decodeValue(text);
+      if (isText(text)) values[name] = this.decode(text, name);
     });
     return { version: versionOf(reply[names.length]), values };
   }
@@ -280,9 +291,17 @@ export class SharedValues<Schema extends object = Record<string, unknown>> {
     return Number(reply);
   }
 
+  private decode(text: Buffer | string, name: string): unknown {
+    return decodeValue(
+      text,
+      this.host.maxNestingDepth,
+      `value "${name}" of group "${this.group}" (${this.key})`,
+    );
+  }
+
   private assertName(name: string): void {
     assertValidName('value name', name);
-    if (name.startsWith('$') || name === '__proto__') {
+    if (name.startsWith('$') || UNSAFE_KEYS.has(name)) {
       throw new InvalidOptionError(
         'value name',
         `"${name}" is reserved (names starting with '$' belong to the group itself); choose another`,
@@ -309,6 +328,7 @@ class Watcher {
     private readonly values: WatchSource,
     private readonly names: readonly string[],
     private readonly deliver: (values: Record<string, unknown>, change: ValueChange) => void,
+    private readonly maxNestingDepth: number,
   ) {
     this.watched = new Set(names);
   }
@@ -330,7 +350,7 @@ class Watcher {
   notified(payload: Buffer): void {
     if (this.stopped) return;
     const text = payload.toString('utf8');
-    const notification = parseNotification(text);
+    const notification = parseNotification(text, this.maxNestingDepth);
     if (notification === undefined) {
       this.values.logOnce(
         `values-notification:${this.values.channel}`,
@@ -428,13 +448,16 @@ function onReconnect(events: EventEmitter, listener: () => void): () => void {
   };
 }
 
-function parseNotification(text: string): Notification | undefined {
+/** A notification from the write script, or undefined for anything else (it may come from anyone). */
+function parseNotification(text: string, maxDepth: number): Notification | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
     return undefined;
   }
+  // `{"values":{"<name>":<value>}}`: two levels above a value.
+  if (treeProblem(parsed, maxDepth + 2) !== undefined) return undefined;
   if (typeof parsed !== 'object' || parsed === null) return undefined;
   const { version, values, names, deleted } = parsed as Record<string, unknown>;
   if (typeof version !== 'number' || !Number.isSafeInteger(version)) return undefined;

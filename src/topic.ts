@@ -7,6 +7,7 @@
 import { MessageTooLargeError, NoRecipientError } from './errors.js';
 import type { ChannelListeners, Unsubscribe } from './channel-listeners.js';
 import type { Transport } from './transport/transport.js';
+import { describeProblem, parseUntrusted } from './untrusted-json.js';
 
 /** What a topic subscriber is given for a payload that is not JSON. */
 export type InvalidPayloadHandler = (raw: string, problem: string) => void;
@@ -20,6 +21,7 @@ export class Topic<T = unknown> {
     private readonly transport: Transport,
     private readonly listeners: ChannelListeners,
     private readonly maxMessageBytes: number,
+    private readonly maxNestingDepth: number,
   ) {}
 
   /**
@@ -48,30 +50,35 @@ export class Topic<T = unknown> {
 
   /**
    * Calls `onValue` with each JSON value published on the topic (by anyone),
-   * `onInvalid` with each payload that is not JSON or is larger than the limit.
-   * Resolves once Redis confirmed the subscription.
+   * `onInvalid` with each payload that is not JSON, is larger than the limit,
+   * is nested deeper than `maxNestingDepth`, or has an own `__proto__`,
+   * `constructor` or `prototype` key (what a naive merge would follow into a
+   * prototype). Resolves once Redis confirmed the subscription. A callback
+   * that throws is counted (`listener-threw`) and logged; later values still arrive.
    */
   subscribe(
     onValue: (value: T) => void,
     onInvalid: InvalidPayloadHandler = () => undefined,
   ): Promise<Unsubscribe> {
     return this.listeners.add(this.channel, (payload) => {
-      const raw = payload.toString('utf8');
       if (payload.length > this.maxMessageBytes) {
         onInvalid(
-          raw.slice(0, 200),
+          payload.subarray(0, 200).toString('utf8'),
           `${payload.length} bytes, over the ${this.maxMessageBytes}-byte limit`,
         );
         return;
       }
-      let value: unknown;
-      try {
-        value = JSON.parse(raw);
-      } catch (error) {
-        onInvalid(raw, `not JSON: ${(error as Error).message}`);
+      const raw = payload.toString('utf8');
+      const parsed = parseUntrusted(raw, this.maxNestingDepth);
+      if ('problem' in parsed) {
+        const problem = parsed.problem;
+        onInvalid(
+          raw.length > 200 ? `${raw.slice(0, 200)}…` : raw,
+          problem.reason === 'not-json' ? `not JSON: ${problem.detail}` : describeProblem(problem),
+        );
         return;
       }
-      onValue(value as T);
+      onValue(parsed.value as T);
     });
   }
 }

@@ -14,6 +14,12 @@
 import os from 'node:os';
 import { binaryTypeOf, bytesOf, reviveBinary } from './binary-values.js';
 import { InvalidMessageError } from './errors.js';
+import {
+  DEFAULT_MAX_NESTING_DEPTH,
+  UNSAFE_KEYS,
+  describeProblem,
+  treeProblem,
+} from './untrusted-json.js';
 
 const BINARY_TAG = '$binary';
 const DATE_TAG = '$date';
@@ -26,19 +32,30 @@ const SWAP_BYTES = os.endianness() === 'BE';
  * serves error messages. Throws InvalidMessageError for a value that cannot
  * be stored faithfully.
  */
-export function encodeValue(value: unknown, name: string): string {
+export function encodeValue(
+  value: unknown,
+  name: string,
+  maxDepth: number = DEFAULT_MAX_NESTING_DEPTH,
+): string {
   if (value === undefined) {
     throw refusal(name, `${name} is undefined`, 'to remove a value, use delete()');
   }
   const path: (string | number)[] = [name];
-  return JSON.stringify(toJsonTree(value, path, new Set()));
+  return JSON.stringify(toJsonTree(value, path, new Set(), maxDepth));
 }
 
 /**
  * Decodes a stored field: JSON with its tags revived. Text that is not JSON
  * (written by another client, e.g. `HSET … name hello`) is returned as it is.
+ * JSON nested deeper than `maxDepth`, or with an own `__proto__`,
+ * `constructor` or `prototype` key (which encodeValue never writes), is
+ * refused with InvalidMessageError; `where` names it in the message.
  */
-export function decodeValue(raw: Buffer | string): unknown {
+export function decodeValue(
+  raw: Buffer | string,
+  maxDepth: number = DEFAULT_MAX_NESTING_DEPTH,
+  where = 'a stored value',
+): unknown {
   const text = typeof raw === 'string' ? raw : raw.toString('utf8');
   let parsed: unknown;
   try {
@@ -46,18 +63,27 @@ export function decodeValue(raw: Buffer | string): unknown {
   } catch {
     return text;
   }
+  const problem = treeProblem(parsed, maxDepth);
+  if (problem !== undefined) {
+    throw new InvalidMessageError(
+      problem.reason,
+      `${where} is refused (${describeProblem(problem)}): redis-actors never stores such a ` +
+        `value, so another client wrote it there; overwrite or delete it.`,
+    );
+  }
   return mayNeedRevival(text) ? reviveValue(parsed) : parsed;
 }
 
-/** Whether JSON text may hold tags or `__proto__` keys; false lets {@link reviveValue} be skipped. */
+/** Whether JSON text may hold tags; false lets {@link reviveValue} be skipped. */
 export function mayNeedRevival(text: string): boolean {
-  return text.includes('"$') || text.includes('__proto__');
+  return text.includes('"$');
 }
 
 /**
  * Turns tags of freshly parsed JSON back into dates and binary values, in
- * place, and drops `__proto__` keys. An object that only looks like a tag (an
- * unknown type, bytes that are not whole elements) stays a plain object.
+ * place. An object that only looks like a tag (an unknown type, bytes that
+ * are not whole elements) stays a plain object. Only for values already
+ * checked with treeProblem: its recursion is bounded by their depth.
  */
 export function reviveValue(parsed: unknown): unknown {
   if (typeof parsed !== 'object' || parsed === null) return parsed;
@@ -68,7 +94,6 @@ export function reviveValue(parsed: unknown): unknown {
   const object = parsed as Record<string, unknown>;
   const tagged = revivedTag(object);
   if (tagged !== undefined) return tagged;
-  if (Object.hasOwn(object, '__proto__')) delete object.__proto__;
   for (const key of Object.keys(object)) object[key] = reviveValue(object[key]);
   return object;
 }
@@ -96,7 +121,12 @@ function revivedTag(object: Record<string, unknown>): unknown {
 }
 
 /** `value` as a tree JSON.stringify writes faithfully; containers are copied only when changed. */
-function toJsonTree(value: unknown, path: (string | number)[], ancestors: Set<object>): unknown {
+function toJsonTree(
+  value: unknown,
+  path: (string | number)[],
+  ancestors: Set<object>,
+  maxDepth: number,
+): unknown {
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -110,7 +140,7 @@ function toJsonTree(value: unknown, path: (string | number)[], ancestors: Set<ob
       );
     case 'object':
       if (value === null) return null;
-      return objectToJsonTree(value, path, ancestors);
+      return objectToJsonTree(value, path, ancestors, maxDepth);
     default:
       throw refusal(
         String(path[0]),
@@ -124,8 +154,17 @@ function objectToJsonTree(
   value: object,
   path: (string | number)[],
   ancestors: Set<object>,
+  maxDepth: number,
 ): unknown {
   const name = String(path[0]);
+  // path holds the name, then one entry per level above this one.
+  if (path.length > maxDepth) {
+    throw refusal(
+      name,
+      `${formatPath(path)} is nested deeper than ${maxDepth} levels, which readers refuse`,
+      'store a flatter value',
+    );
+  }
   if (value instanceof Date) {
     if (Number.isNaN(value.getTime())) {
       throw refusal(name, `${formatPath(path)} is an invalid Date`, 'store a valid date');
@@ -142,7 +181,7 @@ function objectToJsonTree(
   }
   ancestors.add(value);
   try {
-    if (Array.isArray(value)) return arrayToJsonTree(value, path, ancestors);
+    if (Array.isArray(value)) return arrayToJsonTree(value, path, ancestors, maxDepth);
     const prototype: unknown = Object.getPrototypeOf(value);
     if (prototype !== Object.prototype && prototype !== null) {
       throw refusal(
@@ -155,7 +194,7 @@ function objectToJsonTree(
             : 'store its data as a plain object',
       );
     }
-    return plainObjectToJsonTree(value as Record<string, unknown>, path, ancestors);
+    return plainObjectToJsonTree(value as Record<string, unknown>, path, ancestors, maxDepth);
   } finally {
     ancestors.delete(value);
   }
@@ -165,6 +204,7 @@ function arrayToJsonTree(
   array: unknown[],
   path: (string | number)[],
   ancestors: Set<object>,
+  maxDepth: number,
 ): unknown[] {
   let copy: unknown[] | undefined;
   for (let i = 0; i < array.length; i++) {
@@ -177,7 +217,7 @@ function arrayToJsonTree(
       );
     }
     const item = array[i];
-    const converted = toJsonTree(item, path, ancestors);
+    const converted = toJsonTree(item, path, ancestors, maxDepth);
     path.pop();
     if (converted !== item) {
       copy ??= array.slice(0, i);
@@ -193,20 +233,23 @@ function plainObjectToJsonTree(
   object: Record<string, unknown>,
   path: (string | number)[],
   ancestors: Set<object>,
+  maxDepth: number,
 ): Record<string, unknown> {
   let copy: Record<string, unknown> | undefined;
   for (const key of Object.keys(object)) {
     path.push(key);
-    if (key === DATE_TAG || key === BINARY_TAG || key === '__proto__') {
+    if (key === DATE_TAG || key === BINARY_TAG || UNSAFE_KEYS.has(key)) {
       throw refusal(
         String(path[0]),
         `${formatPath(path)}: the key "${key}" is reserved`,
-        key === '__proto__' ? 'rename it' : 'rename it ($date and $binary mark dates and arrays)',
+        UNSAFE_KEYS.has(key)
+          ? 'rename it (readers refuse keys a naive merge would follow into a prototype)'
+          : 'rename it ($date and $binary mark dates and arrays)',
       );
     }
     const item = object[key];
     // As JSON.stringify does: a property set to undefined is left out.
-    const converted = item === undefined ? undefined : toJsonTree(item, path, ancestors);
+    const converted = item === undefined ? undefined : toJsonTree(item, path, ancestors, maxDepth);
     path.pop();
     if (converted !== item) {
       copy ??= { ...object };

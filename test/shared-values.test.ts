@@ -207,8 +207,9 @@ describe('shared values', () => {
       floats: new Float64Array([1.5]),
       // Not a whole number of elements: left as the plain object it is.
       notBinary: { $binary: 'Float64Array', base64: 'AAA=' },
-      sneaky: { ok: 1 },
+      // sneaky: an own __proto__ key is what redis-actors never stores; left out, and refused by get.
     });
+    await expect(values.get('sneaky')).rejects.toThrow(/unsafe key/);
     expect(all.floats).toBeInstanceOf(Float64Array);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });

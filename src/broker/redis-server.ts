@@ -4,6 +4,21 @@ import path from 'node:path';
 import { BrokerNotFoundError } from '../errors.js';
 import { ensurePrivateDir } from './runtime-dir.js';
 
+/**
+ * How much a subscriber may fall behind before Redis disconnects it
+ * (`client-output-buffer-limit pubsub <hard> <soft> <seconds>`). Redis's default,
+ * 32mb 8mb 60, cuts a mailbox that a burst of ordinary messages (each at most
+ * claimCheckBytes, 1 MiB) outpaces for a moment; these limits absorb such a
+ * burst. A stranger's single PUBLISH above the hard limit still cuts every
+ * subscriber of that channel; the mailbox probe resubscribes it (see
+ * docs/RELIABILITY.md, "Hostile input").
+ */
+export const PUBSUB_BUFFER_LIMIT = {
+  hardBytes: 256 * 1024 * 1024,
+  softBytes: 64 * 1024 * 1024,
+  softSeconds: 60,
+};
+
 /** A redis-server process started by this process, which must stop it. */
 export interface RunningRedisServer {
   /** `unix://` URL of its socket. */
@@ -58,6 +73,8 @@ export function startRedisServer(options: StartRedisServerOptions): Promise<Runn
     options.dir,
     '--daemonize',
     'no',
+    '--client-output-buffer-limit',
+    `pubsub ${PUBSUB_BUFFER_LIMIT.hardBytes} ${PUBSUB_BUFFER_LIMIT.softBytes} ${PUBSUB_BUFFER_LIMIT.softSeconds}`,
     ...(options.extraArgs ?? []),
   ];
   const child = spawn(options.command ?? 'redis-server', args, {

@@ -2,6 +2,7 @@ import type { Command } from './command.js';
 import { withSystem } from './connect.js';
 import { toPrintableJson } from './json.js';
 import { EXIT, UsageError, parseJsonArgument, parsePositiveInteger } from './usage.js';
+import { printableLines } from '../logger.js';
 
 export const askCommand: Command = {
   name: 'ask',
@@ -26,7 +27,7 @@ Examples:
     const reply = await withSystem(global, (system) =>
       system.ask(to, type, payload, { timeoutMs }),
     );
-    process.stdout.write(`${toPrintableJson(reply, process.stdout.isTTY)}\n`);
+    process.stdout.write(`${printableLines(toPrintableJson(reply, process.stdout.isTTY))}\n`);
     return EXIT.ok;
   },
 };

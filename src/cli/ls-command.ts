@@ -3,6 +3,7 @@ import { HEALTH_TYPE } from '../index.js';
 import type { Command } from './command.js';
 import { withSystem } from './connect.js';
 import { EXIT } from './usage.js';
+import { printable, printableLines } from '../logger.js';
 
 function ago(ms: number): string {
   const seconds = Math.max(0, Math.round(ms / 1000));
@@ -49,6 +50,7 @@ export function formatActors(actors: readonly ActorListing[], now = Date.now()):
     ['NAME', 'ADDRESS', 'HOST', 'PID', 'UP', 'HEARTBEAT', 'REDIS', 'MAILBOX', 'PENDING', 'DROPPED'],
     ...actors.map((actor) => {
       const health = actor.health;
+      // Registry entries may have been written by anyone: no cell may break the table or the terminal.
       return [
         actor.name ?? '-',
         actor.address,
@@ -64,7 +66,7 @@ export function formatActors(actors: readonly ActorListing[], now = Date.now()):
               String(health.pendingAsks),
               String(totalDropped(health)),
             ]),
-      ];
+      ].map(printable);
     }),
   ]);
 }
@@ -102,7 +104,7 @@ with each full health report, as JSON instead.`,
   async run({ values }, global) {
     const actors = await withSystem(global, listWithHealth);
     process.stdout.write(
-      `${values.json === true ? JSON.stringify(actors, null, 2) : formatActors(actors)}\n`,
+      `${values.json === true ? printableLines(JSON.stringify(actors, null, 2)) : formatActors(actors)}\n`,
     );
     return EXIT.ok;
   },

@@ -3,6 +3,7 @@ import { PROBE_TYPE } from '../mailbox-probe.js';
 import type { Command } from './command.js';
 import { connect, resolveUrl } from './connect.js';
 import { EXIT } from './usage.js';
+import { printable } from '../logger.js';
 
 /** Asks seen, by id, so replies can show their latency; bounded so memory stays flat. */
 class AskClock {
@@ -109,7 +110,8 @@ Ctrl-C stops it.`,
       // A process's check of its own mailbox after a reconnect: noise to a reader.
       if (event.envelope?.type === PROBE_TYPE) return;
       const line = describeEvent(event, clock);
-      process.stdout.write(`${json ? JSON.stringify(line) : formatLine(line)}\n`);
+      // Wire data, from anyone: no escape sequence reaches the terminal.
+      process.stdout.write(`${printable(json ? JSON.stringify(line) : formatLine(line))}\n`);
     });
     process.stderr.write(
       `monitoring namespace "${system.namespace}" on ${resolveUrl(global)}; Ctrl-C to stop\n`,

@@ -4,6 +4,7 @@
  * write numbers, booleans and structures as the C library does (decimal
  * text, `true`/`false`, JSON text) and read them back typed.
  */
+import { DEFAULT_MAX_NESTING_DEPTH, describeProblem, parseUntrusted } from '../untrusted-json.js';
 import { InvalidMessageError, InvalidOptionError } from '../errors.js';
 import type { Transport } from '../transport/transport.js';
 
@@ -72,11 +73,15 @@ export class IpcHash implements ReadonlyIpcHash {
   async getJson<T = unknown>(field: string): Promise<T | undefined> {
     const text = await this.get(field);
     if (text === undefined) return undefined;
-    try {
-      return JSON.parse(text) as T;
-    } catch {
-      throw this.notA('JSON value', field, text);
+    const parsed = parseUntrusted(text, DEFAULT_MAX_NESTING_DEPTH);
+    if ('problem' in parsed) {
+      if (parsed.problem.reason === 'not-json') throw this.notA('JSON value', field, text);
+      throw new InvalidMessageError(
+        parsed.problem.reason,
+        `${this.key} field "${field}" is refused (${describeProblem(parsed.problem)}); overwrite it`,
+      );
     }
+    return parsed.value as T;
   }
 
   /** Writes one field (HSET). */

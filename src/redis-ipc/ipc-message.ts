@@ -1,4 +1,5 @@
 /** redis-ipc messages: JSON objects, parsed leniently (the C library writes `{ "k": v }`). */
+import { DEFAULT_MAX_NESTING_DEPTH, describeProblem, treeProblem } from '../untrusted-json.js';
 
 /** A command, result, event or debug message: a JSON object. */
 export type IpcMessage = Record<string, unknown>;
@@ -14,9 +15,14 @@ export const IPC_FIELDS = [
   'channel',
 ] as const;
 
-/** The JSON object in `raw`, or why there is none. */
+/**
+ * The JSON object in `raw`, or why there is none. Anyone may push or publish
+ * these: JSON nested deeper than `maxDepth`, or with an own `__proto__`,
+ * `constructor` or `prototype` key, is refused before anything walks it.
+ */
 export function parseIpcMessage(
   raw: string | Buffer,
+  maxDepth: number = DEFAULT_MAX_NESTING_DEPTH,
 ): { message: IpcMessage } | { problem: string } {
   const text = typeof raw === 'string' ? raw : raw.toString('utf8');
   let value: unknown;
@@ -30,6 +36,8 @@ export function parseIpcMessage(
       problem: `a JSON ${value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value}, not an object`,
     };
   }
+  const problem = treeProblem(value, maxDepth);
+  if (problem !== undefined) return { problem: describeProblem(problem) };
   return { message: value as IpcMessage };
 }
 

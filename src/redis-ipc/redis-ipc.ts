@@ -5,7 +5,8 @@
  */
 import { ShuttingDownError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { OncePerReason, createStderrLogger } from '../logger.js';
+import { createStderrLogger } from '../logger.js';
+import { RateLimitedLog } from '../rate-limited-log.js';
 import { DEFAULTS, resolveRedisUrl } from '../options.js';
 import { ChannelListeners, type Unsubscribe } from '../channel-listeners.js';
 import type { TlsOptions } from '../transport/redis-url.js';
@@ -103,8 +104,13 @@ export interface RedisIpcStats {
   commandsSent: number;
   /** Results taken that no command waited for (timed out, or another client's). */
   resultsDiscarded: number;
-  /** Events and debug messages received that were not JSON objects. */
+  /**
+   * Events and debug messages received that were refused: not JSON objects,
+   * nested too deep, or with an own `__proto__`, `constructor` or `prototype` key.
+   */
   invalidReceived: number;
+  /** Event and debug callbacks that threw (the message was lost to that callback). */
+  listenerErrors: number;
   /** Debug messages not sent because their level was above the verbosity. */
   debugSuppressed: number;
 }
@@ -120,13 +126,18 @@ export class RedisIpc {
   private readonly patterns: ChannelListeners;
   private readonly results: ResultsReader;
   private readonly servers = new Set<CommandServer>();
-  private readonly logOnce: OncePerReason;
+  private readonly logOnce: RateLimitedLog;
   private readonly debugVerbosity: number;
   private readonly commandTimeoutMs: number;
   private readonly processTag: string;
   private commandCounter = 0;
   private closed: Promise<void> | undefined;
-  private readonly counts = { commandsSent: 0, invalidReceived: 0, debugSuppressed: 0 };
+  private readonly counts = {
+    commandsSent: 0,
+    invalidReceived: 0,
+    debugSuppressed: 0,
+    listenerErrors: 0,
+  };
 
   private constructor(
     private readonly transport: Transport,
@@ -138,7 +149,14 @@ export class RedisIpc {
     this.url = transport.displayUrl;
     this.identity = { component: options.component, thread: options.thread, tid: process.pid };
     this.patterns = new ChannelListeners(transport, 'pattern');
-    this.logOnce = new OncePerReason(logger);
+    this.logOnce = new RateLimitedLog(logger);
+    transport.on('listener-error', (error: unknown, channel: string) => {
+      this.counts.listenerErrors++;
+      this.logOnce.warn(
+        'listener-threw',
+        `redis-ipc ${this.component}: a callback for ${channel} threw: ${String(error)}`,
+      );
+    });
     this.debugVerbosity = options.debugVerbosity ?? DebugLevel.EXTRA_NOISY;
     this.commandTimeoutMs = options.commandTimeoutMs ?? DEFAULTS.askTimeoutMs;
     // A second connection in one process gets its own ids: <pid>.2, as addresses do.
@@ -341,7 +359,7 @@ export class RedisIpc {
     if ('message' in parsed) return parsed.message;
     this.counts.invalidReceived++;
     this.logOnce.warn(
-      `invalid-message:${channel}`,
+      'invalid-message',
       `redis-ipc ${this.component}: dropped a message on ${channel}: ${parsed.problem}: ${excerpt(payload)}`,
     );
     return undefined;

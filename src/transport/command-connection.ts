@@ -72,9 +72,19 @@ interface OfflineCommand {
   callback: ReplyCallback;
 }
 
+/** Bytes of an encoded command (a string's length in UTF-16 units is close enough). */
+function sizeOf(encoded: EncodedCommand): number {
+  if (typeof encoded === 'string') return encoded.length;
+  let size = 0;
+  for (const chunk of encoded) size += chunk.length;
+  return size;
+}
+
 /**
  * Events: `ready` (connected and handshaken, also after a reconnect),
- * `down` (error: the connection was lost and a reconnect is scheduled).
+ * `down` (error: the connection was lost and a reconnect is scheduled),
+ * `writable` (everything written so far has left for the kernel: see
+ * {@link CommandConnection.backlogBytes}).
  */
 export class CommandConnection extends EventEmitter {
   private socket: net.Socket | undefined;
@@ -88,6 +98,7 @@ export class CommandConnection extends EventEmitter {
   private outboxBytes = 0;
   private flushScheduled = false;
   private offline: OfflineCommand[] = [];
+  private offlineBytes = 0;
   private stateValue: ConnectionState = 'idle';
   private reconnectAttempts = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
@@ -130,6 +141,15 @@ export class CommandConnection extends EventEmitter {
   /** The server's id of the current connection (CLIENT ID), when known. */
   get clientId(): number | undefined {
     return this.clientIdValue;
+  }
+
+  /**
+   * Bytes given to this connection and not yet handed to the kernel: this
+   * turn's commands, the socket's own buffer, and commands waiting for a
+   * connection. `writable` is emitted when the socket's buffer drains.
+   */
+  get backlogBytes(): number {
+    return this.outboxBytes + (this.socket?.writableLength ?? 0) + this.offlineBytes;
   }
 
   /** Commands written and not yet answered, plus those waiting for a connection. */
@@ -179,6 +199,7 @@ export class CommandConnection extends EventEmitter {
           return;
         }
         this.offline.push({ encoded, callback });
+        this.offlineBytes += sizeOf(encoded);
     }
   }
 
@@ -253,6 +274,7 @@ export class CommandConnection extends EventEmitter {
     this.liveness.stop();
     const wasReady = this.stateValue === 'ready';
     this.stateValue = 'closed';
+    this.offlineBytes = 0;
     for (const command of this.offline.splice(0)) {
       command.callback(new ShuttingDownError('the Redis connection'), null);
     }
@@ -289,7 +311,7 @@ export class CommandConnection extends EventEmitter {
     this.queue(encoded, callback);
     // Anything else in between ends a run: merging across it would reorder commands.
     this.openRun = undefined;
-    this.noteOutboxBytes(typeof encoded === 'string' ? encoded.length : 0);
+    this.noteOutboxBytes(sizeOf(encoded));
   }
 
   private queue(entry: EncodedCommand | PublishRun, callback: ReplyCallback): void {
@@ -370,6 +392,9 @@ export class CommandConnection extends EventEmitter {
       if (endpoint.kind === 'tcp') socket.setKeepAlive(true, 10_000);
       this.handshake();
     });
+    socket.on('drain', () => {
+      this.emit('writable');
+    });
     socket.on('data', (chunk: Buffer) => {
       try {
         this.parser.feed(chunk);
@@ -424,8 +449,11 @@ export class CommandConnection extends EventEmitter {
     this.liveness.start();
     const waiting = this.offline;
     this.offline = [];
+    this.offlineBytes = 0;
     for (const command of waiting) this.enqueueWrite(command.encoded, command.callback);
     this.emit('ready');
+    // Sends held back while offline may go now; more follow on the next drain.
+    this.emit('writable');
   }
 
   private onSocketClosed(socket: net.Socket, failure: Error | undefined): void {

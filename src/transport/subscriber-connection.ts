@@ -35,7 +35,8 @@ export interface SubscriberConnectionOptions {
  * Events: `ready` (connected; emitted again after each reconnect, once every
  * channel is resubscribed), `down` (error), `resubscribe-failed` (error; once
  * per outage; the resubscribe is retried every maxReconnectDelayMs until it
- * succeeds or the connection is closed).
+ * succeeds or the connection is closed), `listener-error` (error, channel: a
+ * message handler threw; the message is lost, the subscription goes on).
  */
 export class SubscriberConnection extends EventEmitter {
   private readonly redis: Redis;
@@ -69,12 +70,27 @@ export class SubscriberConnection extends EventEmitter {
         this.redis.disconnect(true);
       },
     });
+    // A listener that throws must not reach ioredis's parser (and uncaughtException):
+    // whatever arrives may come from a stranger, and the next message must still be read.
     this.redis.on('messageBuffer', (channel: Buffer, message: Buffer) => {
       const name = channel.toString();
-      this.channels.get(name)?.(message, name);
+      const handler = this.channels.get(name);
+      if (handler === undefined) return;
+      try {
+        handler(message, name);
+      } catch (error) {
+        this.emit('listener-error', error, name);
+      }
     });
     this.redis.on('pmessageBuffer', (pattern: string, channel: Buffer, message: Buffer) => {
-      this.patterns.get(pattern)?.(message, channel.toString());
+      const handler = this.patterns.get(pattern);
+      if (handler === undefined) return;
+      const name = channel.toString();
+      try {
+        handler(message, name);
+      } catch (error) {
+        this.emit('listener-error', error, name);
+      }
     });
     // Without a listener ioredis prints every connection error; the state events say enough.
     this.redis.on('error', () => undefined);

@@ -54,10 +54,6 @@ export interface TransportState {
   writes: number;
 }
 
-/**
- * Events: `down` (error) when a connection is lost, `up` when both are back,
- * `resubscribe-failed` (error) when the mailbox could not be resubscribed.
- */
 /** A connection of its own, for commands that block it (BLPOP, …); see {@link Transport.openDedicated}. */
 export interface DedicatedConnection {
   call(args: readonly CommandArgument[]): Promise<RespValue>;
@@ -71,6 +67,12 @@ export interface DedicatedConnection {
   close(graceMs?: number): Promise<void>;
 }
 
+/**
+ * Events: `down` (error) when a connection is lost, `up` when both are back,
+ * `resubscribe-failed` (error) when the mailbox could not be resubscribed,
+ * `writable` when the publishing socket drained (see backlogBytes),
+ * `listener-error` (error, channel) when a message handler threw.
+ */
 export class Transport extends EventEmitter {
   readonly displayUrl: string;
   private readonly commands: CommandConnection;
@@ -108,7 +110,11 @@ export class Transport extends EventEmitter {
       clientName: `${options.clientName}:sub`,
     });
     this.commands.on('down', (error: Error) => this.emit('down', error));
+    this.commands.on('writable', () => this.emit('writable'));
     this.subscriber.on('down', (error: Error) => this.emit('down', error));
+    this.subscriber.on('listener-error', (error: unknown, channel: string) =>
+      this.emit('listener-error', error, channel),
+    );
     this.subscriber.on('resubscribe-failed', (error: Error) =>
       this.emit('resubscribe-failed', error),
     );
@@ -150,6 +156,11 @@ export class Transport extends EventEmitter {
       commandsInFlight: this.commands.inFlight,
       writes: this.commands.writes,
     };
+  }
+
+  /** Bytes given to the publishing connection and not yet written to its socket. */
+  get backlogBytes(): number {
+    return this.commands.backlogBytes;
   }
 
   get publisherState(): ConnectionState {
