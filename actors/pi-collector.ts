@@ -3,17 +3,41 @@
  * { inside, total }` after each batch; it keeps the totals per contributor,
  * the estimate of π and its standard error, and the recent rate. `target
  * { precision?, samples? }` sets when the computation is done; then every
- * contributor is told `done` with the final summary. `status` answers the
+ * contributor is told `done` with a compact summary. `status` answers the
  * current state. Each batch is one message, so a worker killed mid-batch
  * loses only that batch and the totals stay consistent.
+ *
+ * Anyone who can publish on the Redis can send it samples under any address,
+ * so a batch is refused (counted in `status().refused`, an ask answered with
+ * InvalidMessageError) when it is
+ *
+ * - `bad-samples`: not integers 0 <= inside <= total, total > 0;
+ * - `too-large`: more than `--max-batch` samples (default 2^30, 512 times the
+ *   workers' default batch);
+ * - `too-many-contributors`: from a new address once `--max-contributors`
+ *   (default 1,000) addresses have contributed;
+ * - `implausible`: once 10^7 samples are counted, a batch whose ratio
+ *   inside/total is more than 6 standard errors √(p(1−p)/batch) from the
+ *   running estimate p; a genuine batch of the default size is that far
+ *   fewer than once in 10^7 batches. The error is the batch's alone, so that a
+ *   huge forged batch may move the estimate by little; the price is that a
+ *   batch much larger than what is counted may be refused for the
+ *   estimate's own error. Until 10^7 the first samples are the reference, so
+ *   whoever sends them decides what is plausible; a poisoned start then
+ *   shows as every worker's batch being refused, not as a wrong result.
+ *
+ *   node --import tsx actors/pi-collector.ts [--max-batch 1073741824] [--max-contributors 1000]
  */
+import { parseArgs } from 'node:util';
 import {
   InvalidMessageError,
   defineActor,
   runActor,
   type ActorLifecycleContext,
+  type HandlerContext,
 } from 'redis-actors';
 import { type SampleCounts, estimatePi } from './monte-carlo.js';
+import { Refusals } from './refusals.js';
 
 export interface PiTarget {
   /** Done once the standard error is at most this. */
@@ -22,31 +46,79 @@ export interface PiTarget {
   samples?: number;
 }
 
-export interface PiStatus {
+export type RefusalReason = 'bad-samples' | 'too-large' | 'too-many-contributors' | 'implausible';
+
+/** The body of `done`: the same for every contributor, and small whatever their number. */
+export interface PiSummary {
   samples: number;
   inside: number;
   estimate: number;
   standardError: number;
-  /** Samples per second over the last few seconds. */
-  samplesPerSecond: number;
-  /** Time since the first batch arrived. */
+  /** Time since the first batch arrived (until done). */
   elapsedMs: number;
   contributors: number;
+}
+
+export interface PiStatus extends PiSummary {
+  /** Samples per second over the last few seconds. */
+  samplesPerSecond: number;
+  /** Samples counted per address; at most `limits.maxContributors` entries. */
   contributions: { address: string; samples: number }[];
   target: PiTarget;
   done: boolean;
+  /** Batches refused, by reason. */
+  refused: Record<RefusalReason, number>;
+  limits: { maxBatch: number; maxContributors: number };
+  /** Progress of telling contributors `done`. */
+  doneFanOut: { told: number; unreachable: number; pending: number };
 }
 
-/** Largest batch accepted: a bigger one is a bug or an attack, not work. */
-const MAX_BATCH = 1e10;
+/** 512 times a worker's default batch (2^21): room for big volunteers, none for a 10^10 lie. */
+const DEFAULT_MAX_BATCH = 2 ** 30;
+const DEFAULT_MAX_CONTRIBUTORS = 1000;
+/** Fewer samples than this make too rough a reference to judge a batch by. */
+const PLAUSIBILITY_MIN_SAMPLES = 1e7;
+const PLAUSIBILITY_STANDARD_ERRORS = 6;
+/** `done` goes out this many at a time, each group awaited: memory stays flat. */
+const DONE_GROUP_SIZE = 20;
 const RATE_WINDOW_MS = 3000;
 
+/** Limits from the command line; parsed before the actor starts, so no message sees defaults. */
+function readLimits(): PiStatus['limits'] {
+  const { values } = parseArgs({
+    // The supervisor's own flags (`--redis-actors-…=`) are not ours; runActor removes them later.
+    args: process.argv.slice(2).filter((arg) => !arg.startsWith('--redis-actors-')),
+    options: {
+      'max-batch': { type: 'string', default: String(DEFAULT_MAX_BATCH) },
+      'max-contributors': { type: 'string', default: String(DEFAULT_MAX_CONTRIBUTORS) },
+    },
+  });
+  const positive = (name: string, text: string): number => {
+    const value = Number(text);
+    if (!Number.isSafeInteger(value) || value <= 0)
+      throw new Error(`--${name} must be a positive integer, got ${text}`);
+    return value;
+  };
+  return {
+    maxBatch: positive('max-batch', values['max-batch']),
+    maxContributors: positive('max-contributors', values['max-contributors']),
+  };
+}
+
+const limits = readLimits();
+const refusals = new Refusals<RefusalReason>('pi-collector', [
+  'bad-samples',
+  'too-large',
+  'too-many-contributors',
+  'implausible',
+]);
 let inside = 0;
 let total = 0;
 let firstAt: number | undefined;
 let target: PiTarget = {};
 let done = false;
 let doneAt: number | undefined;
+const doneFanOut = { told: 0, unreachable: 0, pending: 0 };
 const contributions = new Map<string, number>();
 /** (time, total) checkpoints for the rate. */
 const checkpoints: [number, number][] = [];
@@ -60,44 +132,112 @@ function reached(): boolean {
   );
 }
 
+function summary(): PiSummary {
+  return {
+    samples: total,
+    inside,
+    ...estimatePi(inside, total),
+    elapsedMs: firstAt === undefined ? 0 : (doneAt ?? Date.now()) - firstAt,
+    contributors: contributions.size,
+  };
+}
+
 function status(): PiStatus {
   const now = doneAt ?? Date.now();
   while (checkpoints.length > 1 && (checkpoints[1]?.[0] ?? now) <= now - RATE_WINDOW_MS)
     checkpoints.shift();
   const [since, samplesThen] = checkpoints[0] ?? [now, total];
   return {
-    samples: total,
-    inside,
-    ...estimatePi(inside, total),
+    ...summary(),
     samplesPerSecond: now > since ? ((total - samplesThen) * 1000) / (now - since) : 0,
-    elapsedMs: firstAt === undefined ? 0 : now - firstAt,
-    contributors: contributions.size,
     contributions: [...contributions].map(([address, samples]) => ({ address, samples })),
     target,
     done,
+    refused: refusals.snapshot(),
+    limits,
+    doneFanOut: { ...doneFanOut },
   };
 }
 
 function finish(): void {
   done = true;
   doneAt = Date.now();
-  const summary = status();
-  for (const address of contributions.keys()) {
-    // A contributor that already left cannot be told; that is fine.
-    self?.tell(address, 'done', summary).catch(() => undefined);
+  // Not awaited: the collector keeps answering `status` meanwhile.
+  if (self !== undefined) void tellDone(self, summary(), [...contributions.keys()]);
+}
+
+async function tellDone(
+  sender: ActorLifecycleContext,
+  body: PiSummary,
+  addresses: string[],
+): Promise<void> {
+  doneFanOut.pending = addresses.length;
+  for (let start = 0; start < addresses.length; start += DONE_GROUP_SIZE) {
+    const group = addresses.slice(start, start + DONE_GROUP_SIZE);
+    const results = await Promise.allSettled(
+      group.map((address) => sender.tell(address, 'done', body)),
+    );
+    for (const result of results) {
+      // A contributor that already left (or never existed) cannot be told; that is fine.
+      if (result.status === 'fulfilled') doneFanOut.told++;
+      else doneFanOut.unreachable++;
+    }
+    doneFanOut.pending -= group.length;
   }
 }
 
-function validCounts(counts: SampleCounts): boolean {
-  return (
-    typeof counts === 'object' &&
-    Number.isSafeInteger(counts.inside) &&
-    Number.isSafeInteger(counts.total) &&
-    counts.inside >= 0 &&
-    counts.inside <= counts.total &&
-    counts.total > 0 &&
-    counts.total <= MAX_BATCH
-  );
+/** Why `counts` from `sender` is refused, or undefined when it is counted. */
+function refusal(
+  counts: unknown,
+  sender: string,
+): { reason: RefusalReason; message: string } | undefined {
+  if (typeof counts !== 'object' || counts === null) return badSamples();
+  // Only the two fields are read: anything else in the body is never walked.
+  const { inside: batchInside, total: batchTotal } = counts as Record<string, unknown>;
+  if (
+    typeof batchInside !== 'number' ||
+    typeof batchTotal !== 'number' ||
+    !Number.isSafeInteger(batchInside) ||
+    !Number.isSafeInteger(batchTotal) ||
+    batchInside < 0 ||
+    batchInside > batchTotal ||
+    batchTotal <= 0
+  ) {
+    return badSamples();
+  }
+  if (batchTotal > limits.maxBatch) {
+    return {
+      reason: 'too-large',
+      message: `a batch has at most ${limits.maxBatch} samples (--max-batch), this one ${batchTotal}`,
+    };
+  }
+  if (!contributions.has(sender) && contributions.size >= limits.maxContributors) {
+    return {
+      reason: 'too-many-contributors',
+      message: `${limits.maxContributors} addresses contribute already (--max-contributors)`,
+    };
+  }
+  if (total >= PLAUSIBILITY_MIN_SAMPLES) {
+    const p = inside / total;
+    const standardError = Math.sqrt((p * (1 - p)) / batchTotal);
+    const deviation = Math.abs(batchInside / batchTotal - p);
+    if (deviation > PLAUSIBILITY_STANDARD_ERRORS * standardError) {
+      return {
+        reason: 'implausible',
+        message:
+          `${batchInside}/${batchTotal} inside is more than ${PLAUSIBILITY_STANDARD_ERRORS} ` +
+          `standard errors from the ${total} samples counted so far`,
+      };
+    }
+  }
+  return undefined;
+}
+
+function badSamples(): { reason: RefusalReason; message: string } {
+  return {
+    reason: 'bad-samples',
+    message: 'samples needs integers 0 <= inside <= total, total > 0',
+  };
 }
 
 export const piCollector = defineActor({
@@ -105,12 +245,11 @@ export const piCollector = defineActor({
     self = context;
   },
   handlers: {
-    samples: (counts: SampleCounts, context): void => {
-      if (!validCounts(counts)) {
-        throw new InvalidMessageError(
-          'bad-samples',
-          `samples needs integers 0 <= inside <= total <= ${MAX_BATCH}`,
-        );
+    samples: (counts: SampleCounts, context: HandlerContext): void => {
+      const refused = refusal(counts, context.sender);
+      if (refused !== undefined) {
+        refusals.refuse(refused.reason, refused.message, context);
+        return;
       }
       if (done) return;
       const now = Date.now();
@@ -125,15 +264,22 @@ export const piCollector = defineActor({
     },
     status: (): PiStatus => status(),
     target: (next: PiTarget): PiStatus => {
-      const valid = (value: number | undefined) =>
-        value === undefined || (Number.isFinite(value) && value > 0);
-      if (typeof next !== 'object' || !valid(next.precision) || !valid(next.samples)) {
+      const given: unknown = next; // typed for callers, but whatever anyone sent
+      const { precision, samples } =
+        typeof given === 'object' && given !== null ? (given as Record<string, unknown>) : {};
+      const valid = (value: unknown): value is number | undefined =>
+        value === undefined || (typeof value === 'number' && Number.isFinite(value) && value > 0);
+      if (typeof given !== 'object' || given === null || !valid(precision) || !valid(samples)) {
         throw new InvalidMessageError(
           'bad-target',
           'target needs { precision?: number > 0, samples?: number > 0 }',
         );
       }
-      target = { ...next };
+      // Only the two known fields: whatever else came along is not kept.
+      target = {
+        ...(precision === undefined ? {} : { precision }),
+        ...(samples === undefined ? {} : { samples }),
+      };
       if (!done && reached()) finish();
       return status();
     },

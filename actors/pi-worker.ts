@@ -4,50 +4,126 @@
  * until stopped; started by hand it is a volunteer, and exits once the
  * collector says the computation is `done`.
  *
+ * Anyone can tell a worker `done`, under any address, and the collector is
+ * addressed by name while its `done` comes from its process address: so a
+ * `done` is only a hint. The worker then asks the collector (by name) for its
+ * `status`, in the background, and stops only if that says `done: true`.
+ * Hints the collector contradicts, or that cannot be checked because it does
+ * not answer, are counted in the worker's `status` (`ignoredDone`,
+ * `uncheckedDone`) and change nothing. However many hints arrive, at most one
+ * check is in flight, and one more follows for those that came meanwhile.
+ *
  *   node --import tsx actors/pi-worker.ts [--collector pi-collector] [--batch 2097152]
  */
 import { parseArgs } from 'node:util';
-import { NoRecipientError, ShuttingDownError, defineActor, runActor } from 'redis-actors';
+import {
+  NoRecipientError,
+  ShuttingDownError,
+  defineActor,
+  runActor,
+  type ActorLifecycleContext,
+} from 'redis-actors';
 import { Sfc32, sampleQuarterDisc } from './monte-carlo.js';
 import type { PiStatus } from './pi-collector.js';
 
+/** How long a check of `done` waits for the collector's status. */
+const DONE_CHECK_TIMEOUT_MS = 5000;
+
+/** Options from the command line; read before the actor starts, so that every `done` can be checked. */
+function readOptions(): { collector: string; batchSize: number } {
+  const { values } = parseArgs({
+    // The supervisor's own flags (`--redis-actors-…=`) are not ours; runActor removes them later.
+    args: process.argv.slice(2).filter((arg) => !arg.startsWith('--redis-actors-')),
+    options: {
+      collector: { type: 'string', default: 'pi-collector' },
+      batch: { type: 'string', default: '2097152' },
+    },
+  });
+  const batchSize = Number(values.batch);
+  if (!Number.isInteger(batchSize) || batchSize <= 0)
+    throw new Error(`--batch must be a positive integer, got ${values.batch}`);
+  return { collector: values.collector, batchSize };
+}
+
+const { collector, batchSize } = readOptions();
 const generator = new Sfc32();
-/** An object, not a variable: the `done` handler flips it while the loop below awaits. */
+/** An object, not a variable: the `done` check flips it while the loop below awaits. */
 const state = { computing: true };
 let contributed = 0;
 let batches = 0;
-let onDone: ((summary: PiStatus) => void) | undefined;
+let onDone: ((status: PiStatus) => void) | undefined;
+let self: ActorLifecycleContext | undefined;
+const doneHints = { unchecked: 0, checking: false, ignored: 0, uncheckable: 0 };
+
+/** The collector's status, when it answers one that says it is done; false when it says not. */
+async function collectorIsDone(): Promise<PiStatus | false> {
+  const status: unknown = await self?.ask(collector, 'status', undefined, {
+    timeoutMs: DONE_CHECK_TIMEOUT_MS,
+  });
+  const { done, estimate, standardError } =
+    typeof status === 'object' && status !== null ? (status as Partial<PiStatus>) : {};
+  if (typeof estimate !== 'number' || typeof standardError !== 'number')
+    throw new TypeError('not a status');
+  return done === true ? (status as PiStatus) : false;
+}
+
+/** Checks the hints received so far against the collector's status; loops while new ones came. */
+async function checkDoneHints(): Promise<void> {
+  doneHints.checking = true;
+  try {
+    while (doneHints.unchecked > 0 && state.computing) {
+      // Asked after these hints arrived: a genuine `done` is always confirmed by it.
+      const covered = doneHints.unchecked;
+      doneHints.unchecked = 0;
+      let verdict: PiStatus | false | undefined;
+      try {
+        verdict = await collectorIsDone();
+      } catch {
+        // Unreachable, stopping, or an answer that is not a status: nothing is confirmed.
+      }
+      if (verdict === undefined) {
+        doneHints.uncheckable += covered;
+      } else if (verdict === false) {
+        doneHints.ignored += covered;
+      } else {
+        state.computing = false;
+        onDone?.(verdict);
+      }
+    }
+  } finally {
+    doneHints.checking = false;
+  }
+}
 
 export const piWorker = defineActor({
+  onStart: (context) => {
+    self = context;
+  },
   handlers: {
-    done: (summary: PiStatus) => {
-      state.computing = false;
-      onDone?.(summary);
+    // The body is not trusted, nor read: the collector's own status is.
+    done: () => {
+      doneHints.unchecked++;
+      if (!doneHints.checking) void checkDoneHints();
     },
-    status: () => ({ computing: state.computing, contributed, batches }),
+    status: () => ({
+      computing: state.computing,
+      contributed,
+      batches,
+      ignoredDone: doneHints.ignored,
+      uncheckedDone: doneHints.uncheckable,
+    }),
   },
 });
 
-const { system, args, supervisor } = await runActor(piWorker);
-const { values } = parseArgs({
-  args,
-  options: {
-    collector: { type: 'string', default: 'pi-collector' },
-    batch: { type: 'string', default: '2097152' },
-  },
-});
-const collector = values.collector;
-const batchSize = Number(values.batch);
-if (!Number.isInteger(batchSize) || batchSize <= 0)
-  throw new Error(`--batch must be a positive integer, got ${values.batch}`);
+const { system, supervisor } = await runActor(piWorker);
 
 if (supervisor === undefined) {
   console.log(
     `volunteer ${system.address} computing for "${collector}" in batches of ${batchSize}`,
   );
-  onDone = (summary) => {
+  onDone = (status) => {
     console.log(
-      `collector done: π ≈ ${summary.estimate} ± ${summary.standardError.toExponential(2)}; ` +
+      `collector done: π ≈ ${status.estimate} ± ${status.standardError.toExponential(2)}; ` +
         `this volunteer contributed ${contributed} samples`,
     );
     void system.stop().then(() => process.exit(0));

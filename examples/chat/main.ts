@@ -12,7 +12,7 @@
  */
 import { parseArgs } from 'node:util';
 import { ActorSystem, NameTakenError, findBroker } from 'redis-actors';
-import { nickProblem, roomProblem } from './messages.js';
+import { MAX_PAYLOAD_BYTES, nickProblem, roomProblem } from './messages.js';
 import { ChatRoom } from './room.js';
 import { Terminal } from './terminal.js';
 
@@ -47,7 +47,11 @@ const terminal = new Terminal();
 const broker = await findBroker().catch((error: unknown) =>
   exitBeforeStart((error as Error).message, 1),
 );
-const system = await ActorSystem.start({ url: broker.url }).catch(async (error: unknown) => {
+// The limit also bounds what the room's topic parses: nobody's payload costs more than that.
+const system = await ActorSystem.start({
+  url: broker.url,
+  maxMessageBytes: MAX_PAYLOAD_BYTES,
+}).catch(async (error: unknown) => {
   await broker.stop();
   return exitBeforeStart((error as Error).message, 1);
 });

@@ -27,6 +27,16 @@ export interface NickNotice {
 
 export type RoomPayload = ChatMessage | PresenceNotice | NickNotice;
 
+/** Longest name shown: our nicks have at most 32 characters, other clients get some slack. */
+export const MAX_NAME_LENGTH = 64;
+/** Longest message said or shown, in characters (UTF-16 code units). */
+export const MAX_MESSAGE_LENGTH = 16_384;
+/**
+ * Largest payload read from the channel or the history, in bytes: the longest
+ * message fits even with every character escaped (`\u0001`, 6 bytes each).
+ */
+export const MAX_PAYLOAD_BYTES = 128 * 1024;
+
 /** Nicks end up in actor names (`chat.<room>.<nick>`), which refuse spaces and ':'. */
 const NICK_PATTERN = /^[\p{L}\p{N}_.-]{1,32}$/u;
 /** No '.' in rooms, so that the `chat.<room>.` prefix of one room never matches another. */
@@ -46,17 +56,29 @@ export function roomProblem(room: string): string | undefined {
     : `"${printable(room)}" is not a usable room: use 1 to 32 letters, digits, '_' or '-'`;
 }
 
-/** The payload a JSON value stands for, or undefined when it is not one of ours. */
+/**
+ * The payload a JSON value stands for, or undefined when it is not one of ours
+ * (anyone can publish on the channel): only the known fields are read, as
+ * strings of bounded length; anything else in the object is never looked at.
+ */
 export function parseRoomPayload(value: unknown): RoomPayload | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
   const fields = value as Record<string, unknown>;
   const { name, message, event, previous } = fields;
-  if (typeof name !== 'string') return undefined;
+  if (!isShortString(name, MAX_NAME_LENGTH)) return undefined;
   // A message wins over an event, so any object with a string name and message displays.
-  if (typeof message === 'string') return { name, message };
+  if (typeof message === 'string') {
+    return message.length <= MAX_MESSAGE_LENGTH ? { name, message } : undefined;
+  }
   if (event === 'join' || event === 'leave') return { name, event };
-  if (event === 'nick' && typeof previous === 'string') return { name, event, previous };
+  if (event === 'nick' && isShortString(previous, MAX_NAME_LENGTH)) {
+    return { name, event, previous };
+  }
   return undefined;
+}
+
+function isShortString(value: unknown, maxLength: number): value is string {
+  return typeof value === 'string' && value.length <= maxLength;
 }
 
 /** The line printed for a payload of `room`. */

@@ -4,6 +4,11 @@
  * - traffic: the topic `chat.<room>`, i.e. the channel `<namespace>:topic:chat.<room>`;
  * - presence: an actor named `chat.<room>.<nick>`, listed by the framework registry;
  * - history: the list `<namespace>:chat:<room>:history`, capped at the last 50 messages.
+ *
+ * Both are open to any Redis client: what is read from them goes through
+ * parseRoomPayload, and payloads are parsed only up to a size, the system's
+ * `maxMessageBytes` on the channel (main.ts sets it to MAX_PAYLOAD_BYTES) and
+ * MAX_PAYLOAD_BYTES in the history.
  */
 import {
   type ActorSystem,
@@ -16,6 +21,8 @@ import {
   type ChatMessage,
   type NickNotice,
   type PresenceNotice,
+  MAX_MESSAGE_LENGTH,
+  MAX_PAYLOAD_BYTES,
   type RoomPayload,
   describePayload,
   parseRoomPayload,
@@ -37,10 +44,15 @@ return redis.call('PUBLISH', ARGV[1], ARGV[2])`;
 /**
  * Reads the history and publishes our join notice in one step: every message
  * the channel carries before that notice is in the history we read, every one
- * after it is not. Same arguments as SAY_SCRIPT, ARGV[2] being the notice.
+ * after it is not. Same arguments as SAY_SCRIPT, ARGV[2] being the notice;
+ * entries longer than ARGV[4] bytes (anyone can push to the list) come back
+ * empty, so they are never transferred, only counted as not chat messages.
  */
 const JOIN_SCRIPT = `
 local history = redis.call('LRANGE', KEYS[1], -tonumber(ARGV[3]), -1)
+for i, entry in ipairs(history) do
+  if #entry > tonumber(ARGV[4]) then history[i] = '' end
+end
 redis.call('PUBLISH', ARGV[1], ARGV[2])
 return history`;
 
@@ -103,8 +115,16 @@ export class ChatRoom {
     return this.nickValue;
   }
 
-  /** Sends a message (throws MessageTooLargeError past the system's size limit). */
+  /**
+   * Sends a message. Throws when it is longer than MAX_MESSAGE_LENGTH (the
+   * others would not show it), or MessageTooLargeError past the system's size limit.
+   */
   async say(message: string): Promise<void> {
+    if (message.length > MAX_MESSAGE_LENGTH) {
+      throw new Error(
+        `a message has at most ${MAX_MESSAGE_LENGTH} characters, this one ${message.length}`,
+      );
+    }
     const payload = JSON.stringify({ name: this.nickValue, message } satisfies ChatMessage);
     const size = Buffer.byteLength(payload);
     const limit = this.system.options.maxMessageBytes;
@@ -255,6 +275,7 @@ export class ChatRoom {
       this.topic.channel,
       payload,
       String(HISTORY_LENGTH),
+      String(MAX_PAYLOAD_BYTES),
     ]);
   }
 }

@@ -43,12 +43,47 @@ export const MAX_BODY_BYTES = 64 * 1024;
 export const MAX_SUBJECT_LENGTH = 200;
 /** Most distinct recipients (to and cc) of one message. */
 export const MAX_RECIPIENTS = 50;
+/** Longest message id or inReplyTo read back (ours are 36-character UUIDs). */
+const MAX_ID_LENGTH = 128;
+/** Longest date read back (ours are 24-character ISO strings). */
+const MAX_DATE_LENGTH = 64;
+/**
+ * Largest stored message read back, in bytes: a message at every limit
+ * above, escaped, fits. Longer entries (anyone can push to an inbox list) are
+ * not even transferred: the script that reads them sends their size instead.
+ */
+export const MAX_STORED_MAIL_BYTES = 1024 * 1024;
 
 const USER_NAME = /^[\w.-]{1,64}$/;
 // Control characters other than tab would let a subject forge lines of output.
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARACTERS = /[\u0000-\u0008\u000a-\u001f\u007f]/;
 const RE_PREFIXES = /^(\s*re\s*:\s*)+/i;
+// Shown as escapes, so that what was read from Redis cannot drive the terminal:
+// in a body, all but tab and newline; on one line, all but tab.
+// eslint-disable-next-line no-control-regex
+const BODY_CONTROL_CHARACTERS = /[\u0000-\u0008\u000b-\u001f\u007f]/g;
+// eslint-disable-next-line no-control-regex
+const LINE_CONTROL_CHARACTERS = /[\u0000-\u0008\u000a-\u001f\u007f]/g;
+const escapeCharacter = (character: string): string =>
+  `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`;
+
+/**
+ * Reads an inbox, newest first, at most ARGV[1] entries; an entry longer than
+ * ARGV[2] bytes comes back as its length (an integer) instead of its text.
+ */
+const READ_INBOX_SCRIPT = `
+local entries = redis.call('LRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
+for i, entry in ipairs(entries) do
+  if #entry > tonumber(ARGV[2]) then entries[i] = #entry end
+end
+return entries`;
+
+/** Entry ARGV[1] (from 0) of an inbox, nil when there is none, its length when longer than ARGV[2]. */
+const READ_ENTRY_SCRIPT = `
+local entry = redis.call('LINDEX', KEYS[1], ARGV[1])
+if entry and #entry > tonumber(ARGV[2]) then return #entry end
+return entry`;
 
 /** A mistake of the user (a bad name, an unknown message number, …): its message says what to do. */
 export class MailError extends Error {
@@ -167,8 +202,13 @@ export function formatMail(mail: Mail): string {
     `Date:    ${formatDate(mail.date)}`,
     `Subject: ${mail.subject}`,
     '',
-    mail.body,
+    mail.body.replace(BODY_CONTROL_CHARACTERS, escapeCharacter),
   ].join('\n');
+}
+
+/** `text` fit to print on one line: control characters but tab shown as `\u…` escapes. */
+export function oneLine(text: string): string {
+  return text.replace(LINE_CONTROL_CHARACTERS, escapeCharacter);
 }
 
 /** One line of an inbox listing: number, date, sender, subject. */
@@ -193,35 +233,56 @@ export function parseMail(text: string): Mail {
   return checkMail(value);
 }
 
-/** See {@link parseMail}; for a value already parsed (as a topic delivers it). */
+/**
+ * See {@link parseMail}; for a value already parsed (as a topic delivers it).
+ * Only the known fields are read, each within the limits `composeMail`
+ * enforces; the errors never quote what was read, which may be huge or
+ * hold control characters.
+ */
 export function checkMail(value: unknown): Mail {
   if (typeof value !== 'object' || value === null) throw new MailError('not an object');
   const fields = value as Record<string, unknown>;
-  const text = (field: string): string => {
+  const text = (field: string, maxLength: number): string => {
     const found = fields[field];
     if (typeof found !== 'string') throw new MailError(`${field} is not a string`);
+    if (found.length > maxLength) {
+      throw new MailError(`${field} is longer than ${maxLength} characters`);
+    }
     return found;
+  };
+  const user = (found: unknown, field: string): string => {
+    if (typeof found !== 'string' || !USER_NAME.test(found)) {
+      throw new MailError(`${field} is not a user name`);
+    }
+    return found.toLowerCase();
   };
   const users = (field: string): string[] => {
     const found = fields[field];
-    if (!Array.isArray(found) || !found.every((name) => typeof name === 'string')) {
-      throw new MailError(`${field} is not a list of user names`);
+    if (!Array.isArray(found)) throw new MailError(`${field} is not a list of user names`);
+    if (found.length > MAX_RECIPIENTS) {
+      throw new MailError(`${field} has more than ${MAX_RECIPIENTS} recipients`);
     }
-    return found.map(userName);
+    return found.map((name) => user(name, `${field} entry`));
   };
-  const date = text('date');
-  if (Number.isNaN(Date.parse(date))) throw new MailError(`date "${date}" is not a date`);
+  const date = text('date', MAX_DATE_LENGTH);
+  if (Number.isNaN(Date.parse(date))) throw new MailError('date is not a date');
   const mail: Mail = {
-    id: text('id'),
+    id: text('id', MAX_ID_LENGTH),
     date: new Date(date).toISOString(),
-    from: userName(text('from')),
+    from: user(fields.from, 'from'),
     to: users('to'),
     cc: users('cc'),
-    subject: text('subject'),
-    body: text('body'),
+    subject: text('subject', MAX_SUBJECT_LENGTH),
+    body: text('body', MAX_BODY_BYTES),
   };
+  if (mail.to.length + mail.cc.length > MAX_RECIPIENTS) {
+    throw new MailError(`more than ${MAX_RECIPIENTS} recipients`);
+  }
+  if (Buffer.byteLength(mail.body) > MAX_BODY_BYTES) {
+    throw new MailError(`body is longer than ${MAX_BODY_BYTES} bytes`);
+  }
   if (CONTROL_CHARACTERS.test(mail.subject)) throw new MailError('the subject is not one line');
-  if (fields.inReplyTo !== undefined) mail.inReplyTo = text('inReplyTo');
+  if (fields.inReplyTo !== undefined) mail.inReplyTo = text('inReplyTo', MAX_ID_LENGTH);
   return mail;
 }
 
@@ -283,13 +344,23 @@ export class MailStore {
     return { recipients, watching: watchers.reduce((sum, count) => sum + count, 0) };
   }
 
-  /** The inbox, newest first (so number 1 is the newest); an unreadable entry is a MailError. */
+  /**
+   * The inbox, newest first (so number 1 is the newest), at most `inboxLimit`
+   * messages however long the list is; an unreadable entry is a MailError.
+   */
   async inbox(user: string): Promise<(Mail | MailError)[]> {
-    const reply = await this.system.command(['LRANGE', this.inboxKey(user), '0', '-1']);
+    const reply = await this.system.command([
+      'EVAL',
+      READ_INBOX_SCRIPT,
+      '1',
+      this.inboxKey(user),
+      String(this.inboxLimit),
+      String(MAX_STORED_MAIL_BYTES),
+    ]);
     if (!Array.isArray(reply)) return [];
     return reply.map((entry) => {
       try {
-        return parseMail(String(entry));
+        return storedMail(entry);
       } catch (error) {
         if (error instanceof MailError) return error;
         throw error;
@@ -303,7 +374,14 @@ export class MailStore {
       throw new MailError(`message numbers start at 1, not ${number}`);
     }
     const key = this.inboxKey(user);
-    const entry = await this.system.command(['LINDEX', key, String(number - 1)]);
+    const entry = await this.system.command([
+      'EVAL',
+      READ_ENTRY_SCRIPT,
+      '1',
+      key,
+      String(number - 1),
+      String(MAX_STORED_MAIL_BYTES),
+    ]);
     if (entry === null) {
       const size = await this.system.command(['LLEN', key]);
       throw new MailError(
@@ -313,7 +391,7 @@ export class MailStore {
       );
     }
     try {
-      return parseMail(String(entry));
+      return storedMail(entry);
     } catch (error) {
       if (error instanceof MailError) {
         throw new MailError(
@@ -348,6 +426,16 @@ export class MailStore {
       },
     );
   }
+}
+
+/** An entry as the read scripts return it: the JSON text, or the length of an entry too long to read. */
+function storedMail(entry: unknown): Mail {
+  if (typeof entry === 'number') {
+    throw new MailError(
+      `${entry} bytes, more than the ${MAX_STORED_MAIL_BYTES} a message can have`,
+    );
+  }
+  return parseMail(String(entry));
 }
 
 function unique(names: readonly string[]): string[] {

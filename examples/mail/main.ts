@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { ActorSystem, type Broker, RedisActorsError, findBroker } from 'redis-actors';
 import {
   DEFAULT_INBOX_LIMIT,
+  MAX_STORED_MAIL_BYTES,
   MailError,
   MailStore,
   composeMail,
@@ -17,6 +18,7 @@ import {
   formatInboxLine,
   formatMail,
   inboxLimitFromEnv,
+  oneLine,
   userList,
   userName,
   type Draft,
@@ -207,8 +209,13 @@ async function run(command: Exclude<Command, { kind: 'help' }>, store: MailStore
   }
 }
 
-/** Prints each new message for `user` until SIGINT or SIGTERM. */
+/**
+ * Prints each new message for `user` until SIGINT or SIGTERM. Anyone can
+ * publish on the topic: the first thing that is not mail is reported, the
+ * rest only counted, so that junk cannot flood the terminal.
+ */
 async function watch(user: string, store: MailStore): Promise<void> {
+  let notMail = 0;
   // No unsubscribe at the end: stopping the system ends the subscription.
   await store.watch(
     user,
@@ -216,7 +223,11 @@ async function watch(user: string, store: MailStore): Promise<void> {
       console.log(`--- new mail for ${user} ---\n${formatMail(mail)}\n`);
     },
     (problem) => {
-      console.error(`ignored something on ${user}'s mail topic that is not mail: ${problem}`);
+      if (notMail++ > 0) return;
+      console.error(
+        `ignored something on ${user}'s mail topic that is not mail: ${oneLine(problem)} ` +
+          '(more of that is only counted)',
+      );
     },
   );
   const waiting = (await store.inbox(user)).length;
@@ -227,6 +238,8 @@ async function watch(user: string, store: MailStore): Promise<void> {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  if (notMail > 1)
+    console.error(`(ignored ${notMail} things on ${user}'s mail topic that were not mail)`);
   console.log(`stopped watching ${user}'s mail`);
 }
 
@@ -257,7 +270,11 @@ async function main(): Promise<number> {
           'its private Redis while it runs), or set REDIS_URL=redis://host:port for a server of your own.',
       );
     }
-    const system = await ActorSystem.start({ url: broker.url });
+    // The limit also bounds what the mail topic parses for watch.
+    const system = await ActorSystem.start({
+      url: broker.url,
+      maxMessageBytes: MAX_STORED_MAIL_BYTES,
+    });
     try {
       await run(command, new MailStore(system, inboxLimit));
     } finally {

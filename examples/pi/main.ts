@@ -86,6 +86,12 @@ async function summary(final: PiStatus): Promise<void> {
       `${formatCount(final.samplesPerSecond)} samples/s`,
   );
   console.log(`|estimate - π| = ${deviation.toFixed(2)} standard errors`);
+  const refused = Object.entries(final.refused).filter(([, count]) => count > 0);
+  if (refused.length > 0) {
+    console.log(
+      `refused batches: ${refused.map(([reason, count]) => `${reason} ${count}`).join(', ')}`,
+    );
+  }
   for (const { address, samples } of final.contributions) {
     console.log(
       `  ${(names.get(address) ?? 'volunteer').padEnd(14)} ${address.padEnd(24)} ${samples} samples`,
