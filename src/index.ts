@@ -3,12 +3,12 @@
  *
  * @packageDocumentation
  */
-export { ActorSystem } from './actor-system.js';
-export type { SpawnOptions } from './actor-system.js';
-export { ActorRef } from './actor-ref.js';
-export { runActor } from './child.js';
-export type { RunActorOptions, RunningActor } from './child.js';
-export { Supervisor } from './supervisor.js';
+export { ActorSystem } from './core/actor-system.js';
+export type { SpawnOptions } from './core/actor-system.js';
+export { ActorRef } from './core/actor-ref.js';
+export { runActor } from './supervision/run-actor.js';
+export type { RunActorOptions, RunningActor } from './supervision/run-actor.js';
+export { Supervisor } from './supervision/supervisor.js';
 export type {
   ChildExit,
   ChildInfo,
@@ -19,11 +19,11 @@ export type {
   RestartType,
   SupervisionStrategy,
   SupervisorOptions,
-} from './supervisor.js';
-export type { OutputSink, ProcessExit } from './supervised-process.js';
-export { runSupervisor } from './run-supervisor.js';
-export type { RunSupervisorOptions, RunningSupervisor } from './run-supervisor.js';
-export { defineActor } from './actor.js';
+} from './supervision/supervisor.js';
+export type { OutputSink, ProcessExit } from './supervision/supervised-process.js';
+export { runSupervisor } from './supervision/run-supervisor.js';
+export type { RunSupervisorOptions, RunningSupervisor } from './supervision/run-supervisor.js';
+export { defineActor } from './core/actor.js';
 export type {
   ActorDefinition,
   ActorLifecycleContext,
@@ -36,7 +36,7 @@ export type {
   MessageSender,
   MessageTypeOf,
   ReplyOf,
-} from './actor.js';
+} from './core/actor.js';
 export {
   AskTimeoutError,
   CommandTimeoutError,
@@ -57,26 +57,26 @@ export {
   UnknownMessageTypeError,
 } from './errors.js';
 export type { RemoteErrorInfo } from './errors.js';
-export { Topic } from './topic.js';
-export type { InvalidPayloadHandler } from './topic.js';
-export type { Unsubscribe } from './channel-listeners.js';
-export { SharedValues } from './shared-values.js';
-export type { ValueChange, ValueName } from './shared-values.js';
-export type { MonitorEvent } from './monitor.js';
+export { Topic } from './topics/topic.js';
+export type { InvalidPayloadHandler } from './topics/topic.js';
+export type { Unsubscribe } from './transport/channel-listeners.js';
+export { SharedValues } from './values/shared-values.js';
+export type { ValueChange, ValueName } from './values/shared-values.js';
+export type { MonitorEvent } from './monitor/monitor.js';
 export type { CommandArgument, RespValue } from './transport/transport.js';
 export { RedisReplyError } from './transport/resp.js';
-export { DEFAULTS } from './options.js';
-export type { ActorSystemOptions, MailboxOptions, OverflowPolicy } from './options.js';
+export { DEFAULTS } from './core/options.js';
+export type { ActorSystemOptions, MailboxOptions, OverflowPolicy } from './core/options.js';
 export type { TlsOptions } from './transport/redis-url.js';
-export type { ActorStats, DropCounts, SystemStats } from './stats.js';
-export { HEALTH_TYPE } from './health.js';
-export type { HealthReport } from './health.js';
-export type { ActorInfo, Registry } from './registry.js';
-export type { Logger, LogLevel } from './logger.js';
-export { createStderrLogger } from './logger.js';
-export { DEFAULT_NAMESPACE } from './address.js';
-export { PROTOCOL_VERSION } from './envelope.js';
-export type { Envelope, EnvelopeKind } from './envelope.js';
+export type { ActorStats, DropCounts, SystemStats } from './core/stats.js';
+export { HEALTH_TYPE } from './core/health.js';
+export type { HealthReport } from './core/health.js';
+export type { ActorInfo, Registry } from './registry/registry.js';
+export type { Logger, LogLevel } from './util/logger.js';
+export { createStderrLogger } from './util/logger.js';
+export { DEFAULT_NAMESPACE } from './wire/address.js';
+export { PROTOCOL_VERSION } from './wire/envelope.js';
+export type { Envelope, EnvelopeKind } from './wire/envelope.js';
 export {
   findBroker,
   startPrivateBroker,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MessageIds, RecentIds } from '../src/dedupe.js';
+import { MessageIds, RecentIds } from '../src/wire/dedupe.js';
 
 const SKEW = 1000;
 const WINDOW = 10_000;

@@ -3,7 +3,7 @@
  * (End to end, through Redis, it is exercised by test/faults/subscriber-loss.)
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { MailboxProbe, type PublishCallback } from '../src/mailbox-probe.js';
+import { MailboxProbe, type PublishCallback } from '../src/core/mailbox-probe.js';
 
 function probe() {
   const published: { id: string; callback: PublishCallback }[] = [];

@@ -1,9 +1,9 @@
 import type { MonitorEvent } from '../index.js';
-import { PROBE_TYPE } from '../mailbox-probe.js';
+import { PROBE_TYPE } from '../core/mailbox-probe.js';
 import type { Command } from './command.js';
 import { connect, resolveUrl } from './connect.js';
 import { EXIT } from './usage.js';
-import { printable } from '../logger.js';
+import { printable } from '../util/logger.js';
 
 /** Asks seen, by id, so replies can show their latency; bounded so memory stays flat. */
 class AskClock {

@@ -4,7 +4,11 @@
  * write numbers, booleans and structures as the C library does (decimal
  * text, `true`/`false`, JSON text) and read them back typed.
  */
-import { DEFAULT_MAX_NESTING_DEPTH, describeProblem, parseUntrusted } from '../untrusted-json.js';
+import {
+  DEFAULT_MAX_NESTING_DEPTH,
+  describeProblem,
+  parseUntrusted,
+} from '../wire/untrusted-json.js';
 import { InvalidMessageError, InvalidOptionError } from '../errors.js';
 import type { Transport } from '../transport/transport.js';
 

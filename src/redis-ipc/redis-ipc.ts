@@ -4,11 +4,11 @@
  * and the Python module. One instance per component and thread.
  */
 import { ShuttingDownError } from '../errors.js';
-import type { Logger } from '../logger.js';
-import { createStderrLogger } from '../logger.js';
-import { RateLimitedLog } from '../rate-limited-log.js';
-import { DEFAULTS, resolveRedisUrl } from '../options.js';
-import { ChannelListeners, type Unsubscribe } from '../channel-listeners.js';
+import type { Logger } from '../util/logger.js';
+import { createStderrLogger } from '../util/logger.js';
+import { RateLimitedLog } from '../util/rate-limited-log.js';
+import { DEFAULTS, resolveRedisUrl } from '../core/options.js';
+import { ChannelListeners, type Unsubscribe } from '../transport/channel-listeners.js';
 import type { TlsOptions } from '../transport/redis-url.js';
 import { Transport } from '../transport/transport.js';
 import { type CommandHandler, CommandServer, type ServeCommandsOptions } from './command-server.js';

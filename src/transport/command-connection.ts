@@ -13,7 +13,7 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
 import { ConnectionError, ShuttingDownError } from '../errors.js';
-import { Fifo } from './fifo.js';
+import { Fifo } from '../util/fifo.js';
 import { LivenessCheck } from './liveness-check.js';
 import type { RedisEndpoint, TlsOptions } from './redis-url.js';
 import type { CommandArgument, EncodedCommand, RespValue } from './resp.js';

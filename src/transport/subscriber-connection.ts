@@ -7,7 +7,7 @@
 import { EventEmitter } from 'node:events';
 import { Redis, type RedisOptions } from 'ioredis';
 import { ConnectionError, ShuttingDownError } from '../errors.js';
-import { settledWithin } from '../settled-within.js';
+import { settledWithin } from '../util/settled-within.js';
 import { LivenessCheck } from './liveness-check.js';
 import type { RedisEndpoint, TlsOptions } from './redis-url.js';
 

@@ -5,7 +5,7 @@
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import type { HealthReport } from '../../src/index.js';
-import { Names } from '../../src/address.js';
+import { Names } from '../../src/wire/address.js';
 import { faultScene } from './scene.js';
 
 describe('duplicates', () => {

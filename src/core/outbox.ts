@@ -6,11 +6,11 @@
  * socket drains: a burst of large messages in one event-loop turn costs a
  * bounded write buffer, not one encoded copy per message.
  */
-import type { ClaimCheck } from './claim-check.js';
-import type { Codec, EncodedMessage } from './codec.js';
-import type { Envelope } from './envelope.js';
-import { Fifo } from './transport/fifo.js';
-import type { PublishCallback, Transport } from './transport/transport.js';
+import type { ClaimCheck } from '../wire/claim-check.js';
+import type { Codec, EncodedMessage } from '../wire/codec.js';
+import type { Envelope } from '../wire/envelope.js';
+import { Fifo } from '../util/fifo.js';
+import type { PublishCallback, Transport } from '../transport/transport.js';
 
 /** A send that waits for room in the write buffer. */
 interface WaitingSend {

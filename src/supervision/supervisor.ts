@@ -6,14 +6,14 @@
  * temporary children; restart intensity within a period, then escalation).
  */
 import { EventEmitter } from 'node:events';
-import { defineActor } from './actor.js';
-import type { ActorSystem } from './actor-system.js';
-import { assertValidName } from './address.js';
-import type { ReadyBody } from './child.js';
-import { READY_TYPE } from './child.js';
-import { EscalationError, InvalidOptionError, SpawnError } from './errors.js';
+import { defineActor } from '../core/actor.js';
+import type { ActorSystem } from '../core/actor-system.js';
+import { assertValidName } from '../wire/address.js';
+import type { ReadyBody } from './run-actor.js';
+import { READY_TYPE } from './run-actor.js';
+import { EscalationError, InvalidOptionError, SpawnError } from '../errors.js';
 import { resolveChildModule } from './module-path.js';
-import { positiveInteger } from './options.js';
+import { positiveInteger } from '../core/options.js';
 import { RestartIntensity } from './restart-intensity.js';
 import type { OutputSink, ProcessExit } from './supervised-process.js';
 import { SupervisedProcess } from './supervised-process.js';

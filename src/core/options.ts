@@ -2,13 +2,13 @@
  * Options of an actor system and of actors, their defaults in one place, and
  * the resolver that validates them.
  */
-import { resolveNamespace } from './address.js';
-import { discoverBrokerUrl } from './broker/discovery.js';
-import { BrokerNotFoundError, InvalidOptionError } from './errors.js';
-import type { Logger } from './logger.js';
-import type { TlsOptions } from './transport/redis-url.js';
-import { createStderrLogger } from './logger.js';
-import { DEFAULT_MAX_NESTING_DEPTH, MAX_NESTING_DEPTH_LIMIT } from './untrusted-json.js';
+import { resolveNamespace } from '../wire/address.js';
+import { discoverBrokerUrl } from '../broker/discovery.js';
+import { BrokerNotFoundError, InvalidOptionError } from '../errors.js';
+import type { Logger } from '../util/logger.js';
+import type { TlsOptions } from '../transport/redis-url.js';
+import { createStderrLogger } from '../util/logger.js';
+import { DEFAULT_MAX_NESTING_DEPTH, MAX_NESTING_DEPTH_LIMIT } from '../wire/untrusted-json.js';
 
 /** What a full mailbox does with one more message. */
 export type OverflowPolicy = 'reject' | 'drop';

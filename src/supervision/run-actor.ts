@@ -8,10 +8,10 @@
  * and if its mailbox is lost (MailboxLostError) it stops and exits with code 75
  * (EX_TEMPFAIL), so that its supervisor restarts it.
  */
-import type { ActorDefinition, Handlers } from './actor.js';
-import type { ActorRef } from './actor-ref.js';
-import { ActorSystem } from './actor-system.js';
-import type { ActorSystemOptions, MailboxOptions } from './options.js';
+import type { ActorDefinition, Handlers } from '../core/actor.js';
+import type { ActorRef } from '../core/actor-ref.js';
+import { ActorSystem } from '../core/actor-system.js';
+import type { ActorSystemOptions, MailboxOptions } from '../core/options.js';
 import { NAME_FLAG, PARENT_FLAG } from './supervised-process.js';
 import { hasSupervisorSocket, startWatchdog } from './watchdog.js';
 

@@ -4,10 +4,10 @@
  * '{"name":"bob","message":"hi"}'`, as in the seeds). A topic `t` is the
  * channel `<namespace>:topic:<t>`.
  */
-import { MessageTooLargeError, NoRecipientError } from './errors.js';
-import type { ChannelListeners, Unsubscribe } from './channel-listeners.js';
-import type { Transport } from './transport/transport.js';
-import { describeProblem, parseUntrusted } from './untrusted-json.js';
+import { MessageTooLargeError, NoRecipientError } from '../errors.js';
+import type { ChannelListeners, Unsubscribe } from '../transport/channel-listeners.js';
+import type { Transport } from '../transport/transport.js';
+import { describeProblem, parseUntrusted } from '../wire/untrusted-json.js';
 
 /** What a topic subscriber is given for a payload that is not JSON. */
 export type InvalidPayloadHandler = (raw: string, problem: string) => void;

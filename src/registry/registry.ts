@@ -7,8 +7,8 @@
  * process that dies stops refreshing, so it disappears on its own within
  * `presenceTtlMs`. Listing reads the set's live members, then their keys.
  */
-import type { Names } from './address.js';
-import type { Transport } from './transport/transport.js';
+import type { Names } from '../wire/address.js';
+import type { Transport } from '../transport/transport.js';
 
 /** A live actor, as listed by the registry. */
 export interface ActorInfo {

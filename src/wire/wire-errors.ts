@@ -5,8 +5,8 @@
  * (mailbox full, unknown type, …): the asker gets the same typed error back.
  * Anything a handler threw comes back as {@link RemoteError}.
  */
-import * as errors from './errors.js';
-import { RedisActorsError, RemoteError } from './errors.js';
+import * as errors from '../errors.js';
+import { RedisActorsError, RemoteError } from '../errors.js';
 
 export interface WireError {
   name: string;

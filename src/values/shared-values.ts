@@ -12,12 +12,12 @@
  */
 import { createHash } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
-import { assertValidName } from './address.js';
-import { InvalidOptionError, MessageTooLargeError } from './errors.js';
-import type { ChannelListeners, Unsubscribe } from './channel-listeners.js';
-import type { Transport } from './transport/transport.js';
-import { RedisReplyError } from './transport/resp.js';
-import { UNSAFE_KEYS, treeProblem } from './untrusted-json.js';
+import { assertValidName } from '../wire/address.js';
+import { InvalidOptionError, MessageTooLargeError } from '../errors.js';
+import type { ChannelListeners, Unsubscribe } from '../transport/channel-listeners.js';
+import type { Transport } from '../transport/transport.js';
+import { RedisReplyError } from '../transport/resp.js';
+import { UNSAFE_KEYS, treeProblem } from '../wire/untrusted-json.js';
 import { decodeValue, encodeValue, mayNeedRevival, reviveValue } from './value-codec.js';
 
 /** The hash field holding a group's version. Fields starting with `$` are reserved. */

@@ -11,8 +11,8 @@ import type {
   MessageInfo,
   MessageSender,
 } from './actor.js';
-import type { Envelope } from './envelope.js';
-import { ShuttingDownError, UnknownMessageTypeError } from './errors.js';
+import type { Envelope } from '../wire/envelope.js';
+import { ShuttingDownError, UnknownMessageTypeError } from '../errors.js';
 import { Mailbox } from './mailbox.js';
 import type { ResolvedMailboxOptions } from './options.js';
 import type { ActorStats, DropCounts } from './stats.js';

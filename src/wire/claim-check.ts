@@ -18,7 +18,7 @@ import { nanoid } from 'nanoid';
 import type { Names } from './address.js';
 import { type EncodedMessage, Refusal, encodedSize } from './codec.js';
 import type { Envelope } from './envelope.js';
-import type { PublishCallback, Transport } from './transport/transport.js';
+import type { PublishCallback, Transport } from '../transport/transport.js';
 
 /** Header fields a stored message shares with its stub. */
 const HEADER_FIELDS = [

@@ -9,13 +9,13 @@ import os from 'node:os';
 import { nanoid } from 'nanoid';
 import type { ActorDefinition, AskOptions, Handlers, MessageSender } from './actor.js';
 import { ActorRef } from './actor-ref.js';
-import { Names, assertValidName, localActorAddress, processAddress } from './address.js';
+import { Names, assertValidName, localActorAddress, processAddress } from '../wire/address.js';
 import { ArrivalOrder } from './arrival-order.js';
-import { ClaimCheck } from './claim-check.js';
-import { Codec, Refusal, combineEnvelopeTexts } from './codec.js';
-import { MessageIds, RecentIds, type Sighting } from './dedupe.js';
-import type { Envelope } from './envelope.js';
-import { PROTOCOL_VERSION } from './envelope.js';
+import { ClaimCheck } from '../wire/claim-check.js';
+import { Codec, Refusal, combineEnvelopeTexts } from '../wire/codec.js';
+import { MessageIds, RecentIds, type Sighting } from '../wire/dedupe.js';
+import type { Envelope } from '../wire/envelope.js';
+import { PROTOCOL_VERSION } from '../wire/envelope.js';
 import {
   AskTimeoutError,
   InvalidMessageError,
@@ -26,29 +26,29 @@ import {
   NameTakenError,
   NoRecipientError,
   ShuttingDownError,
-} from './errors.js';
+} from '../errors.js';
 import { HEALTH_TYPE, type HealthReport } from './health.js';
 import type { ActorRuntime } from './hosted-actor.js';
 import { HostedActor } from './hosted-actor.js';
-import { RateLimitedLog } from './rate-limited-log.js';
+import { RateLimitedLog } from '../util/rate-limited-log.js';
 import { Outbox } from './outbox.js';
 import { MailboxProbe, PROBE_TYPE } from './mailbox-probe.js';
 import type { ActorSystemOptions, MailboxOptions, ResolvedActorSystemOptions } from './options.js';
 import { resolveActorSystemOptions, resolveMailboxOptions } from './options.js';
 import { PendingAsks } from './pending-asks.js';
-import type { ActorInfo } from './registry.js';
-import { Registry } from './registry.js';
-import { settledWithin } from './settled-within.js';
-import { SharedValues } from './shared-values.js';
+import type { ActorInfo } from '../registry/registry.js';
+import { Registry } from '../registry/registry.js';
+import { settledWithin } from '../util/settled-within.js';
+import { SharedValues } from '../values/shared-values.js';
 import type { DropCounts, SystemStats } from './stats.js';
 import { emptyDropCounts } from './stats.js';
-import type { MonitorEvent } from './monitor.js';
-import { monitorNamespace } from './monitor.js';
-import { ChannelListeners, type Unsubscribe } from './channel-listeners.js';
-import { Topic } from './topic.js';
-import type { CommandArgument, RespValue } from './transport/transport.js';
-import { Transport } from './transport/transport.js';
-import { fromWireError, toWireError } from './wire-errors.js';
+import type { MonitorEvent } from '../monitor/monitor.js';
+import { monitorNamespace } from '../monitor/monitor.js';
+import { ChannelListeners, type Unsubscribe } from '../transport/channel-listeners.js';
+import { Topic } from '../topics/topic.js';
+import type { CommandArgument, RespValue } from '../transport/transport.js';
+import { Transport } from '../transport/transport.js';
+import { fromWireError, toWireError } from '../wire/wire-errors.js';
 
 /** Options of {@link ActorSystem.spawn}. */
 export interface SpawnOptions {

@@ -9,7 +9,7 @@ import { buildFrame, isBinaryFrame, parseFrame, sliceAttachments } from './binar
 import { binaryTypeOf, bytesOf, reviveBinary } from './binary-values.js';
 import type { Envelope } from './envelope.js';
 import { envelopeProblem } from './envelope.js';
-import { InvalidMessageError, MessageTooLargeError, RedisActorsError } from './errors.js';
+import { InvalidMessageError, MessageTooLargeError, RedisActorsError } from '../errors.js';
 import { UNSAFE_KEYS, treeProblem } from './untrusted-json.js';
 import { errorDetails, reviveFrameworkError } from './wire-errors.js';
 

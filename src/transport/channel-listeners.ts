@@ -3,7 +3,7 @@
  * share one SUBSCRIBE per channel (or PSUBSCRIBE per pattern), which is
  * released when the last of them leaves.
  */
-import type { Transport } from './transport/transport.js';
+import type { Transport } from './transport.js';
 
 /** Ends a subscription. */
 export type Unsubscribe = () => Promise<void>;

@@ -9,7 +9,7 @@
  * - Keys are `<namespace>:<kind>:<…>`, e.g. `ra:registry:clock`.
  */
 import os from 'node:os';
-import { InvalidOptionError } from './errors.js';
+import { InvalidOptionError } from '../errors.js';
 
 /** Namespace used when neither the option nor `REDIS_ACTORS_NAMESPACE` is set. */
 export const DEFAULT_NAMESPACE = 'ra';
