@@ -7,10 +7,12 @@
  * Anyone can tell a worker `done`, under any address, and the collector is
  * addressed by name while its `done` comes from its process address: so a
  * `done` is only a hint. The worker then asks the collector (by name) for its
- * `status`, in the background, and stops only if that says `done: true`.
- * Hints the collector contradicts, or that cannot be checked because it does
- * not answer, are counted in the worker's `status` (`ignoredDone`,
- * `uncheckedDone`) and change nothing. However many hints arrive, at most one
+ * `status`, in the background, and stops only if that says `done: true`, or
+ * if nobody listens on the collector's name any more (a collector that is
+ * done may leave before the check arrives; a worker without a collector has
+ * nothing to do). Hints the collector contradicts, or that cannot be checked
+ * because it does not answer, are counted in the worker's `status`
+ * (`ignoredDone`, `uncheckedDone`) and change nothing. However many hints arrive, at most one
  * check is in flight, and one more follows for those that came meanwhile.
  *
  *   node --import tsx actors/pi-worker.ts [--collector pi-collector] [--batch 2097152]
@@ -51,15 +53,24 @@ const generator = new Sfc32();
 const state = { computing: true };
 let contributed = 0;
 let batches = 0;
-let onDone: ((status: PiStatus) => void) | undefined;
+let onDone: ((status: Pick<PiStatus, 'estimate' | 'standardError'>) => void) | undefined;
 let self: ActorLifecycleContext | undefined;
 const doneHints = { unchecked: 0, checking: false, ignored: 0, uncheckable: 0 };
+/** The figures of the last `done` hint, shown only when the collector left before confirming it. */
+let lastHint: Pick<PiStatus, 'estimate' | 'standardError'> | undefined;
 
-/** The collector's status, when it answers one that says it is done; false when it says not. */
-async function collectorIsDone(): Promise<PiStatus | false> {
-  const status: unknown = await self?.ask(collector, 'status', undefined, {
-    timeoutMs: DONE_CHECK_TIMEOUT_MS,
-  });
+/**
+ * The collector's status, when it answers one that says it is done; false when
+ * it says not; the hint's figures when nobody listens on its name any more.
+ */
+async function collectorIsDone(): Promise<Pick<PiStatus, 'estimate' | 'standardError'> | false> {
+  let status: unknown;
+  try {
+    status = await self?.ask(collector, 'status', undefined, { timeoutMs: DONE_CHECK_TIMEOUT_MS });
+  } catch (error) {
+    if (error instanceof NoRecipientError && lastHint !== undefined) return lastHint;
+    throw error;
+  }
   const { done, estimate, standardError } =
     typeof status === 'object' && status !== null ? (status as Partial<PiStatus>) : {};
   if (typeof estimate !== 'number' || typeof standardError !== 'number')
@@ -75,7 +86,7 @@ async function checkDoneHints(): Promise<void> {
       // Asked after these hints arrived: a genuine `done` is always confirmed by it.
       const covered = doneHints.unchecked;
       doneHints.unchecked = 0;
-      let verdict: PiStatus | false | undefined;
+      let verdict: Pick<PiStatus, 'estimate' | 'standardError'> | false | undefined;
       try {
         verdict = await collectorIsDone();
       } catch {
@@ -100,8 +111,13 @@ export const piWorker = defineActor({
     self = context;
   },
   handlers: {
-    // The body is not trusted, nor read: the collector's own status is.
-    done: () => {
+    // The body is not trusted: the collector's own status is. Its figures are kept only to
+    // be shown if the collector has left by the time the hint is checked.
+    done: (body: unknown) => {
+      const { estimate, standardError } =
+        typeof body === 'object' && body !== null ? (body as Partial<PiStatus>) : {};
+      if (Number.isFinite(estimate) && Number.isFinite(standardError))
+        lastHint = { estimate: estimate as number, standardError: standardError as number };
       doneHints.unchecked++;
       if (!doneHints.checking) void checkDoneHints();
     },

@@ -5,6 +5,7 @@
  */
 export { ActorSystem } from './core/actor-system.js';
 export type { SpawnOptions } from './core/actor-system.js';
+export type { ActorSystemEvents } from './core/events.js';
 export { ActorRef } from './core/actor-ref.js';
 export { runActor } from './supervision/run-actor.js';
 export type { RunActorOptions, RunningActor } from './supervision/run-actor.js';
@@ -69,7 +70,7 @@ export { DEFAULTS } from './core/options.js';
 export type { ActorSystemOptions, MailboxOptions, OverflowPolicy } from './core/options.js';
 export type { TlsOptions } from './transport/redis-url.js';
 export type { ActorStats, DropCounts, SystemStats } from './core/stats.js';
-export { HEALTH_TYPE } from './core/health.js';
+export { HEALTH_TYPE } from './wire/system-messages.js';
 export type { HealthReport } from './core/health.js';
 export type { ActorInfo, Registry } from './registry/registry.js';
 export type { Logger, LogLevel } from './util/logger.js';

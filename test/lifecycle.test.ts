@@ -170,7 +170,11 @@ describe('lifecycle', () => {
     const system = await ActorSystem.start({ url: server.url, namespace, logger: captureLogger() });
     await system.spawn(defineActor({ handlers: {} }), { name: 'orphaned' });
     const topicGone = await system.topic('t').subscribe(() => undefined);
-    const lost = new Promise((resolve) => system.once('connection-lost', resolve));
+    const lost = new Promise((resolve) =>
+      system.once('connection-lost', () => {
+        resolve(undefined);
+      }),
+    );
     await server.stop();
     await lost;
     const pending = system

@@ -342,7 +342,11 @@ describe('shared values', () => {
         changes.push([snapshot, change]);
         if (snapshot.x === 2) caughtUp.resolve();
       });
-    const restored = new Promise((resolve) => watcher.once('connection-restored', resolve));
+    const restored = new Promise((resolve) =>
+      watcher.once('connection-restored', () => {
+        resolve(undefined);
+      }),
+    );
     await rawClient().client('KILL', 'ID', await subscriberClientId(watcher));
     // Redis dropped the watcher's subscription before it runs this write: no notification reaches it.
     await values.set('x', 2);

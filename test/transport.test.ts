@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ActorSystem, ConnectionError, defineActor } from '../src/index.js';
-import { Transport } from '../src/transport/transport.js';
+import { StandaloneTransport as Transport } from '../src/transport/standalone-transport.js';
 import {
   captureLogger,
   deferred,
@@ -207,8 +207,16 @@ describe('transport', () => {
         '',
     )?.[1];
     expect(id).toBeDefined();
-    const restored = new Promise((resolve) => server.once('connection-restored', resolve));
-    const lost = new Promise((resolve) => server.once('connection-lost', resolve));
+    const restored = new Promise((resolve) =>
+      server.once('connection-restored', () => {
+        resolve(undefined);
+      }),
+    );
+    const lost = new Promise((resolve) =>
+      server.once('connection-lost', () => {
+        resolve(undefined);
+      }),
+    );
     await raw.client('KILL', 'ID', id as string);
     await lost;
     await restored;

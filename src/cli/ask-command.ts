@@ -2,7 +2,7 @@ import type { Command } from './command.js';
 import { withSystem } from './connect.js';
 import { toPrintableJson } from './json.js';
 import { EXIT, UsageError, parseJsonArgument, parsePositiveInteger } from './usage.js';
-import { printableLines } from '../util/logger.js';
+import { printableLines } from '../internal.js';
 
 export const askCommand: Command = {
   name: 'ask',

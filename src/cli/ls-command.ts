@@ -3,7 +3,7 @@ import { HEALTH_TYPE } from '../index.js';
 import type { Command } from './command.js';
 import { withSystem } from './connect.js';
 import { EXIT } from './usage.js';
-import { printable, printableLines } from '../util/logger.js';
+import { printable, printableLines } from '../internal.js';
 
 function ago(ms: number): string {
   const seconds = Math.max(0, Math.round(ms / 1000));

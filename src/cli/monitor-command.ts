@@ -1,9 +1,9 @@
 import type { MonitorEvent } from '../index.js';
-import { PROBE_TYPE } from '../core/mailbox-probe.js';
+import { PROBE_TYPE } from '../internal.js';
 import type { Command } from './command.js';
 import { connect, resolveUrl } from './connect.js';
 import { EXIT } from './usage.js';
-import { printable } from '../util/logger.js';
+import { printable } from '../internal.js';
 
 /** Asks seen, by id, so replies can show their latency; bounded so memory stays flat. */
 class AskClock {
@@ -61,9 +61,9 @@ export function describeEvent(event: MonitorEvent, clock: AskClock): MonitorLine
     to: envelope.to,
     id: envelope.id,
   };
-  if (envelope.type !== undefined) line.type = envelope.type;
-  if (envelope.kind === 'ask') clock.sawAsk(envelope.id, event.at, envelope.type ?? '');
-  if (envelope.correlationId !== undefined) {
+  if (envelope.kind === 'tell' || envelope.kind === 'ask') line.type = envelope.type;
+  if (envelope.kind === 'ask') clock.sawAsk(envelope.id, event.at, envelope.type);
+  if (envelope.kind === 'reply' || envelope.kind === 'error') {
     line.correlationId = envelope.correlationId;
     const answered = clock.sawReply(envelope.correlationId, event.at);
     if (answered !== undefined) {
@@ -108,7 +108,7 @@ Ctrl-C stops it.`,
     const json = values.json === true;
     await system.monitor((event) => {
       // A process's check of its own mailbox after a reconnect: noise to a reader.
-      if (event.envelope?.type === PROBE_TYPE) return;
+      if (event.envelope?.kind === 'tell' && event.envelope.type === PROBE_TYPE) return;
       const line = describeEvent(event, clock);
       // Wire data, from anyone: no escape sequence reaches the terminal.
       process.stdout.write(`${printable(json ? JSON.stringify(line) : formatLine(line))}\n`);

@@ -4,10 +4,8 @@
  * the mailbox, so an overloaded actor still answers), unless its definition
  * has a `health` handler of its own.
  */
-import type { DropCounts, SystemStats } from './stats.js';
-
-/** Message type every actor answers with its {@link HealthReport}. */
-export const HEALTH_TYPE = 'health';
+import os from 'node:os';
+import type { ActorStats, DropCounts, SystemStats } from './stats.js';
 
 /** State and counters of one actor and of the actor system hosting it. */
 export interface HealthReport {
@@ -42,4 +40,34 @@ export interface HealthReport {
   uptimeMs: number;
   /** `process.memoryUsage()` figures, in bytes. */
   memory: { rss: number; heapUsed: number };
+}
+
+/** The health report of `actor` (or of the process alone) from its system's stats. */
+export function healthReport(
+  stats: SystemStats,
+  actor: ActorStats | undefined,
+  startedAt: number,
+): HealthReport {
+  const memory = process.memoryUsage();
+  return {
+    address: actor?.address ?? stats.address,
+    name: actor?.name,
+    system: stats.address,
+    host: os.hostname(),
+    pid: process.pid,
+    state: stats.state,
+    connected: stats.connected,
+    subscribed: stats.subscribed,
+    connectionLosses: stats.connectionLosses,
+    pendingAsks: stats.pendingAsks,
+    mailboxDepth: actor?.mailboxDepth ?? 0,
+    mailboxCapacity: actor?.mailboxCapacity ?? 0,
+    processing: actor?.processing ?? 0,
+    handled: actor?.handled ?? 0,
+    failed: actor?.failed ?? 0,
+    dropped: stats.dropped,
+    invalidByReason: stats.invalidByReason,
+    uptimeMs: Date.now() - startedAt,
+    memory: { rss: memory.rss, heapUsed: memory.heapUsed },
+  };
 }

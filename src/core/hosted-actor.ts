@@ -11,8 +11,8 @@ import type {
   MessageInfo,
   MessageSender,
 } from './actor.js';
-import type { Envelope } from '../wire/envelope.js';
-import { ShuttingDownError, UnknownMessageTypeError } from '../errors.js';
+import { UnknownMessageTypeError } from '../errors.js';
+import type { AskEnvelope, RequestEnvelope } from '../wire/index.js';
 import { Mailbox } from './mailbox.js';
 import type { ResolvedMailboxOptions } from './options.js';
 import type { ActorStats, DropCounts } from './stats.js';
@@ -21,9 +21,13 @@ import type { ActorStats, DropCounts } from './stats.js';
 export interface ActorRuntime {
   /** True once the system stops: waiting messages are refused instead of handled. */
   isDraining(): boolean;
-  decodeBody(envelope: Envelope): unknown;
-  reply(ask: Envelope, from: string, body: unknown): void;
-  replyError(ask: Envelope, from: string, error: unknown, origin: 'framework' | 'handler'): void;
+  decodeBody(envelope: RequestEnvelope): unknown;
+  reply(ask: AskEnvelope, from: string, body: unknown): void;
+  replyError(ask: AskEnvelope, from: string, error: unknown, origin: 'framework' | 'handler'): void;
+  /** True (and the ask dropped, counted) when its deadline passed; `where` says when it was seen. */
+  expired(envelope: RequestEnvelope, where: string): boolean;
+  /** Refuses a message because `actor` stops: an ask is told so, a tell counted. */
+  refuseStopping(envelope: RequestEnvelope, actor: string): void;
   /** Counts a dropped message; logs the first drop of each `reason`. */
   drop(kind: keyof DropCounts, reason: string, message: string): void;
   /** Logs the first event of each `reason` (handler failures are counted per actor). */
@@ -33,7 +37,7 @@ export interface ActorRuntime {
 }
 
 export class HostedActor {
-  readonly mailbox: Mailbox<Envelope>;
+  readonly mailbox: Mailbox<RequestEnvelope>;
   readonly startedAt = Date.now();
   /** Set when the actor is being stopped: waiting messages are refused. */
   retiring = false;
@@ -62,7 +66,7 @@ export class HostedActor {
   }
 
   /** Queues an incoming tell or ask; false when the mailbox is full. */
-  accept(envelope: Envelope): boolean {
+  accept(envelope: RequestEnvelope): boolean {
     return this.mailbox.offer(envelope);
   }
 
@@ -84,34 +88,18 @@ export class HostedActor {
   }
 
   /** Handles one message; returns a promise only when the handler did. */
-  private handle(envelope: Envelope): void | Promise<void> {
+  private handle(envelope: RequestEnvelope): void | Promise<void> {
     const runtime = this.runtime;
-    const isAsk = envelope.kind === 'ask';
-    const type = envelope.type as string;
-    if (isAsk && (envelope.deadline as number) < Date.now()) {
-      runtime.drop(
-        'expired',
-        'expired',
-        `ask "${type}" from ${envelope.from} expired while waiting in the mailbox of ${this.address}`,
-      );
-      return;
-    }
+    const type = envelope.type;
+    if (runtime.expired(envelope, `waited in the mailbox of ${this.address} until`)) return;
     if (this.retiring || runtime.isDraining()) {
-      if (isAsk)
-        runtime.replyError(
-          envelope,
-          this.address,
-          new ShuttingDownError(this.address),
-          'framework',
-        );
-      else
-        runtime.drop('shutdown', 'shutdown', `tell "${type}" to ${this.address} dropped: stopping`);
+      runtime.refuseStopping(envelope, this.address);
       return;
     }
     const handler = this.handlers.get(type);
     if (handler === undefined) {
       const error = new UnknownMessageTypeError(this.address, type, [...this.handlers.keys()]);
-      if (isAsk) runtime.replyError(envelope, this.address, error, 'framework');
+      if (envelope.kind === 'ask') runtime.replyError(envelope, this.address, error, 'framework');
       else runtime.drop('unknownType', 'unknown-type', error.message);
       return;
     }
@@ -119,7 +107,7 @@ export class HostedActor {
     try {
       body = runtime.decodeBody(envelope);
     } catch (error) {
-      if (isAsk) runtime.replyError(envelope, this.address, error, 'framework');
+      if (envelope.kind === 'ask') runtime.replyError(envelope, this.address, error, 'framework');
       else runtime.drop('invalid', 'invalid-body', (error as Error).message);
       return;
     }
@@ -146,7 +134,7 @@ export class HostedActor {
     );
   }
 
-  private succeeded(envelope: Envelope, context: MessageContext, result: unknown): void {
+  private succeeded(envelope: RequestEnvelope, context: MessageContext, result: unknown): void {
     this.handled++;
     if (envelope.kind === 'ask' && !context.replied) {
       context.replied = true;
@@ -154,7 +142,7 @@ export class HostedActor {
     }
   }
 
-  private failed(envelope: Envelope, context: MessageContext, error: unknown): void {
+  private failed(envelope: RequestEnvelope, context: MessageContext, error: unknown): void {
     this.handled++;
     this.failedCount++;
     if (envelope.kind === 'ask' && !context.replied) {
@@ -162,8 +150,8 @@ export class HostedActor {
       this.runtime.replyError(envelope, this.address, error, 'handler');
     } else {
       this.runtime.logOnce(
-        `handler-failed:${envelope.type ?? ''}`,
-        `${this.address} failed handling ${envelope.kind} "${envelope.type ?? ''}": ${String(error)}`,
+        `handler-failed:${envelope.type}`,
+        `${this.address} failed handling ${envelope.kind} "${envelope.type}": ${String(error)}`,
       );
     }
   }
@@ -182,7 +170,7 @@ class MessageContext implements HandlerContext {
   private info: MessageInfo | undefined;
 
   constructor(
-    private readonly envelope: Envelope,
+    private readonly envelope: RequestEnvelope,
     readonly self: string,
     private readonly messenger: MessageSender,
     private readonly runtime: ActorRuntime,
@@ -192,12 +180,12 @@ class MessageContext implements HandlerContext {
     const envelope = this.envelope;
     this.info ??= {
       id: envelope.id,
-      kind: envelope.kind as 'tell' | 'ask',
-      type: envelope.type as string,
+      kind: envelope.kind,
+      type: envelope.type,
       from: envelope.from,
       to: envelope.to,
       sentAt: envelope.sentAt,
-      deadline: envelope.deadline,
+      deadline: envelope.kind === 'ask' ? envelope.deadline : undefined,
     };
     return this.info;
   }

@@ -6,9 +6,6 @@
  * no subscriber) makes the owner resubscribe and probe again.
  */
 
-/** Message type of the self-addressed probe; handled by the system, never by an actor. */
-export const PROBE_TYPE = '$probe';
-
 export type PublishCallback = (error: Error | null, receivers: number) => void;
 
 export interface MailboxProbeOptions {

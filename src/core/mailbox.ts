@@ -8,7 +8,7 @@
 import { createRequire } from 'node:module';
 import type PQueue from 'p-queue';
 import type { ResolvedMailboxOptions } from './options.js';
-import { Fifo } from '../util/fifo.js';
+import { Fifo } from '../util/index.js';
 
 /**
  * A run of synchronous handlers yields to I/O (other actors, replies,

@@ -1,16 +1,28 @@
 /**
- * The way out of an actor system: encodes envelopes, sends large ones through
- * the claim check, and pushes back when the publishing connection holds more
- * than `maxWriteBufferBytes` unwritten. Sends then wait, in order and not yet
- * encoded (so memory holds references to their bodies, not copies), until the
- * socket drains: a burst of large messages in one event-loop turn costs a
- * bounded write buffer, not one encoded copy per message.
+ * The way out of an actor system: numbers envelopes, encodes them, sends
+ * large ones through the claim check, and pushes back when the publishing
+ * connection holds more than `maxWriteBufferBytes` unwritten. Sends then
+ * wait, in order and not yet encoded (so memory holds references to their
+ * bodies, not copies), until the socket drains: a burst of large messages in
+ * one event-loop turn costs a bounded write buffer, not one encoded copy per
+ * message. Replies and error replies go out here too.
  */
-import type { ClaimCheck } from '../wire/claim-check.js';
-import type { Codec, EncodedMessage } from '../wire/codec.js';
-import type { Envelope } from '../wire/envelope.js';
-import { Fifo } from '../util/fifo.js';
-import type { PublishCallback, Transport } from '../transport/transport.js';
+import { nanoid } from 'nanoid';
+import type { PublishCallback, Transport } from '../transport/index.js';
+import { Fifo } from '../util/index.js';
+import {
+  type AskEnvelope,
+  type ClaimCheck,
+  type Codec,
+  type EncodedMessage,
+  type Envelope,
+  MessageIds,
+  type Names,
+  type ReplyEnvelope,
+  replyEnvelope,
+  toWireError,
+} from '../wire/index.js';
+import type { Diagnostics } from './diagnostics.js';
 
 /** A send that waits for room in the write buffer. */
 interface WaitingSend {
@@ -23,18 +35,41 @@ interface WaitingSend {
   wanted: (() => boolean) | undefined;
 }
 
+export interface OutboxParts {
+  transport: Transport;
+  codec: Codec;
+  claimCheck: ClaimCheck;
+  names: Names;
+  diagnostics: Diagnostics;
+  maxWriteBufferBytes: number;
+}
+
 export class Outbox {
   /** Envelopes published (or stored and announced) so far. */
   sent = 0;
+  private readonly ids = new MessageIds(nanoid(12));
   private readonly waiting = new Fifo<WaitingSend>();
   private listening = false;
+  private readonly transport: Transport;
+  private readonly codec: Codec;
+  private readonly claimCheck: ClaimCheck;
+  private readonly names: Names;
+  private readonly diagnostics: Diagnostics;
+  private readonly maxWriteBufferBytes: number;
 
-  constructor(
-    private readonly transport: Transport,
-    private readonly codec: Codec,
-    private readonly claimCheck: ClaimCheck,
-    private readonly maxWriteBufferBytes: number,
-  ) {}
+  constructor(parts: OutboxParts) {
+    this.transport = parts.transport;
+    this.codec = parts.codec;
+    this.claimCheck = parts.claimCheck;
+    this.names = parts.names;
+    this.diagnostics = parts.diagnostics;
+    this.maxWriteBufferBytes = parts.maxWriteBufferBytes;
+  }
+
+  /** A fresh id for an envelope of this system (`<nonce>.<counter>`, see wire/dedupe.ts). */
+  nextId(): string {
+    return this.ids.next();
+  }
 
   /** Sends waiting for room in the write buffer. */
   get backlog(): number {
@@ -66,6 +101,44 @@ export class Outbox {
     }
   }
 
+  /** Answers `ask` with `body`, as `from`; a reply that cannot be encoded becomes an error reply. */
+  reply(ask: AskEnvelope, from: string, body: unknown): void {
+    const envelope = replyEnvelope(this.nextId(), ask, from, 'reply');
+    this.send(
+      envelope,
+      body,
+      this.names.channel(envelope.to),
+      (error, receivers) => {
+        this.afterReply(envelope, error, receivers);
+      },
+      // The reply itself cannot be sent (too large, unserializable): tell the asker why.
+      (error) => {
+        this.replyError(ask, from, error, 'framework');
+      },
+    );
+  }
+
+  /** Answers `ask` with `error` (raised by the handler, or by the framework on its behalf). */
+  replyError(
+    ask: AskEnvelope,
+    from: string,
+    error: unknown,
+    origin: 'framework' | 'handler',
+  ): void {
+    const envelope = replyEnvelope(this.nextId(), ask, from, 'error');
+    const channel = this.names.channel(envelope.to);
+    const afterReply = (sendError: Error | null, receivers: number): void => {
+      this.afterReply(envelope, sendError, receivers);
+    };
+    const wire = toWireError(error, origin);
+    this.send(envelope, wire, channel, afterReply, () => {
+      // A huge stack or message: keep name and code, which is what callers branch on.
+      const short = { ...wire, message: 'error too large to send' };
+      delete short.stack;
+      this.send(envelope, short, channel, afterReply);
+    });
+  }
+
   /** Fails every waiting send with `error` (the system stops). */
   rejectWaiting(error: () => Error): void {
     for (const each of this.waiting.drain()) each.callback(error(), 0);
@@ -84,6 +157,21 @@ export class Outbox {
       this.transport.once('writable', this.resume);
     }
   };
+
+  private afterReply(envelope: ReplyEnvelope, error: Error | null, receivers: number): void {
+    if (error !== null) {
+      this.diagnostics.logOnce(
+        'reply-failed',
+        `reply to ${envelope.to} not sent: ${error.message}`,
+      );
+    } else if (receivers === 0) {
+      this.diagnostics.drop(
+        'deadLetter',
+        'reply-dead-letter',
+        `reply to ${envelope.to} reached no subscriber (asker gone?)`,
+      );
+    }
+  }
 
   private sendNow(
     envelope: Envelope,

@@ -2,11 +2,11 @@
  * Watching a namespace's traffic: every payload published on any of its
  * channels, decoded when it is an envelope (what `redis-actors monitor` shows).
  */
-import type { Names } from '../wire/address.js';
-import { type Codec, Refusal } from '../wire/codec.js';
-import type { Envelope } from '../wire/envelope.js';
-import type { Unsubscribe } from '../transport/channel-listeners.js';
-import type { Transport } from '../transport/transport.js';
+import type { Names } from '../wire/index.js';
+import { type Codec, Refusal } from '../wire/index.js';
+import type { Envelope } from '../wire/index.js';
+import type { Unsubscribe } from '../transport/index.js';
+import type { Transport } from '../transport/index.js';
 
 /** One payload seen on a channel of the namespace. */
 export interface MonitorEvent {

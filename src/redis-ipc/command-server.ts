@@ -4,7 +4,7 @@
  * `command_id` to its `results_queue`. Several servers of one component, in
  * one process or many, compete for commands; BLPOP hands each to exactly one.
  */
-import type { DedicatedConnection } from '../transport/transport.js';
+import type { DedicatedConnection } from '../internal.js';
 import { type IpcIdentity, stamped } from './common-fields.js';
 import { type IpcMessage, excerpt, parseIpcMessage, scrapeField } from './ipc-message.js';
 import { commandQueue } from './names.js';

@@ -30,4 +30,4 @@ export { redisIpcSocketPath } from './socket-path.js';
 export { ipcTimestamp } from './common-fields.js';
 export * as ipcNames from './names.js';
 export { CommandTimeoutError } from '../errors.js';
-export type { Unsubscribe } from '../transport/channel-listeners.js';
+export type { Unsubscribe } from '../internal.js';

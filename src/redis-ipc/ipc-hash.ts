@@ -4,13 +4,9 @@
  * write numbers, booleans and structures as the C library does (decimal
  * text, `true`/`false`, JSON text) and read them back typed.
  */
-import {
-  DEFAULT_MAX_NESTING_DEPTH,
-  describeProblem,
-  parseUntrusted,
-} from '../wire/untrusted-json.js';
+import { DEFAULT_MAX_NESTING_DEPTH, describeProblem, parseUntrusted } from '../internal.js';
 import { InvalidMessageError, InvalidOptionError } from '../errors.js';
-import type { Transport } from '../transport/transport.js';
+import type { Transport } from '../internal.js';
 
 /** What may be written to a field: scalars as text, objects and arrays as JSON text. */
 export type IpcFieldValue = string | number | boolean | bigint | object;

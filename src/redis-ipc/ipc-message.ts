@@ -1,5 +1,5 @@
 /** redis-ipc messages: JSON objects, parsed leniently (the C library writes `{ "k": v }`). */
-import { DEFAULT_MAX_NESTING_DEPTH, describeProblem, treeProblem } from '../wire/untrusted-json.js';
+import { DEFAULT_MAX_NESTING_DEPTH, describeProblem, treeProblem } from '../internal.js';
 
 /** A command, result, event or debug message: a JSON object. */
 export type IpcMessage = Record<string, unknown>;

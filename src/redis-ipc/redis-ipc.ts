@@ -4,13 +4,18 @@
  * and the Python module. One instance per component and thread.
  */
 import { ShuttingDownError } from '../errors.js';
-import type { Logger } from '../util/logger.js';
-import { createStderrLogger } from '../util/logger.js';
-import { RateLimitedLog } from '../util/rate-limited-log.js';
-import { DEFAULTS, resolveRedisUrl } from '../core/options.js';
-import { ChannelListeners, type Unsubscribe } from '../transport/channel-listeners.js';
-import type { TlsOptions } from '../transport/redis-url.js';
-import { Transport } from '../transport/transport.js';
+import type { Logger } from '../internal.js';
+import { createStderrLogger } from '../internal.js';
+import { RateLimitedLog } from '../internal.js';
+import { DEFAULTS, resolveRedisUrl } from '../internal.js';
+import { ChannelListeners, type Unsubscribe } from '../internal.js';
+import type { TlsOptions } from '../internal.js';
+import {
+  type ConnectionTuning,
+  DEFAULT_CONNECTION_TUNING,
+  type Transport,
+  connectTransport,
+} from '../internal.js';
 import { type CommandHandler, CommandServer, type ServeCommandsOptions } from './command-server.js';
 import { type IpcIdentity, stamped } from './common-fields.js';
 import { IpcHash, type ReadonlyIpcHash } from './ipc-hash.js';
@@ -40,8 +45,12 @@ export const DebugLevel = {
   EXTRA_NOISY: 5,
 } as const;
 
-/** Options of {@link RedisIpc.connect}. */
-export interface RedisIpcOptions {
+/**
+ * Options of {@link RedisIpc.connect}; the connection settings
+ * (`connectTimeoutMs`, `healthCheckTimeoutMs`, …) are those of an actor system,
+ * with the same defaults.
+ */
+export interface RedisIpcOptions extends Partial<ConnectionTuning> {
   /** This component's name, e.g. `printer`. */
   component: string;
   /**
@@ -182,15 +191,12 @@ export class RedisIpc {
     const url =
       options.url ??
       (options.ripc === true ? `unix://${redisIpcSocketPath()}` : resolveRedisUrl(undefined));
-    const transport = await Transport.connect({
+    const transport = await connectTransport({
+      ...DEFAULT_CONNECTION_TUNING,
+      ...definedTuning(options),
       url,
       clientName: `ripc:${options.component}:${thread}:${process.pid}`,
       tls: options.tls ?? DEFAULTS.tls,
-      connectTimeoutMs: DEFAULTS.connectTimeoutMs,
-      maxOfflineCommands: DEFAULTS.maxOfflineCommands,
-      maxReconnectDelayMs: DEFAULTS.maxReconnectDelayMs,
-      healthCheckIntervalMs: DEFAULTS.healthCheckIntervalMs,
-      healthCheckTimeoutMs: DEFAULTS.healthCheckTimeoutMs,
     });
     return new RedisIpc(transport, { ...options, thread }, options.logger ?? createStderrLogger());
   }
@@ -368,4 +374,17 @@ export class RedisIpc {
   private assertOpen(): void {
     if (this.closed !== undefined) throw new ShuttingDownError(`redis-ipc ${this.component}`);
   }
+}
+
+/** The connection settings given in `options` (undefined ones left to the defaults). */
+function definedTuning(options: Partial<ConnectionTuning>): Partial<ConnectionTuning> {
+  return Object.fromEntries(
+    Object.entries({
+      connectTimeoutMs: options.connectTimeoutMs,
+      maxOfflineCommands: options.maxOfflineCommands,
+      maxReconnectDelayMs: options.maxReconnectDelayMs,
+      healthCheckIntervalMs: options.healthCheckIntervalMs,
+      healthCheckTimeoutMs: options.healthCheckTimeoutMs,
+    }).filter(([, value]) => value !== undefined),
+  );
 }

@@ -7,7 +7,7 @@
  * discarded and counted, as redis-ipc clients do.
  */
 import { CommandTimeoutError } from '../errors.js';
-import type { DedicatedConnection } from '../transport/transport.js';
+import type { DedicatedConnection } from '../internal.js';
 import { idText } from './command-server.js';
 import { type IpcMessage, excerpt, parseIpcMessage } from './ipc-message.js';
 

@@ -3,7 +3,7 @@
  * become asks to the actor, and replies become results, so a C or Python
  * redis-ipc client can call redis-actors handlers unchanged.
  */
-import type { MessageSender } from '../core/actor.js';
+import type { MessageSender } from '../internal.js';
 import type { CommandServer, ServeCommandsOptions } from './command-server.js';
 import { type IpcMessage, ipcPayload } from './ipc-message.js';
 import type { RedisIpc } from './redis-ipc.js';

@@ -7,8 +7,9 @@
  * process that dies stops refreshing, so it disappears on its own within
  * `presenceTtlMs`. Listing reads the set's live members, then their keys.
  */
-import type { Names } from '../wire/address.js';
-import type { Transport } from '../transport/transport.js';
+import type { Transport } from '../transport/index.js';
+import type { Names } from '../wire/index.js';
+import { releaseClaims } from './name-claims.js';
 
 /** A live actor, as listed by the registry. */
 export interface ActorInfo {
@@ -23,6 +24,9 @@ export interface ActorInfo {
   lastHeartbeat: number;
 }
 
+/** What a host announces of one of its actors (the heartbeat is added when announced). */
+export type PresenceEntry = Omit<ActorInfo, 'lastHeartbeat'>;
+
 export class Registry {
   private readonly presenceKey: string;
 
@@ -35,7 +39,7 @@ export class Registry {
   }
 
   /** Publishes (or refreshes) the presence of these actors. */
-  async announce(actors: readonly Omit<ActorInfo, 'lastHeartbeat'>[]): Promise<void> {
+  async announce(actors: readonly PresenceEntry[]): Promise<void> {
     if (actors.length === 0) return;
     const now = Date.now();
     const expiresAt = String(now + this.ttlMs);
@@ -67,6 +71,14 @@ export class Registry {
       this.transport.command(['DEL', ...addresses.map((address) => this.actorKey(address))]),
       this.transport.command(['ZREM', this.presenceKey, ...addresses]),
     ]);
+  }
+
+  /**
+   * Releases the name claims `address` held (for a supervisor whose child
+   * exited without a clean stop), so that its successor can claim them at once.
+   */
+  async releaseNames(address: string, names: readonly string[]): Promise<void> {
+    await releaseClaims(this.transport, this.names, names, `${address}|`);
   }
 
   /** Every live actor of the namespace, sorted by name then address. */

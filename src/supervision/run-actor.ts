@@ -8,26 +8,20 @@
  * and if its mailbox is lost (MailboxLostError) it stops and exits with code 75
  * (EX_TEMPFAIL), so that its supervisor restarts it.
  */
-import type { ActorDefinition, Handlers } from '../core/actor.js';
-import type { ActorRef } from '../core/actor-ref.js';
-import { ActorSystem } from '../core/actor-system.js';
-import type { ActorSystemOptions, MailboxOptions } from '../core/options.js';
+import {
+  type ActorDefinition,
+  type ActorRef,
+  ActorSystem,
+  type ActorSystemOptions,
+  type Handlers,
+  type MailboxOptions,
+} from '../core/index.js';
+import { READY_TYPE, type ReadyBody } from '../wire/index.js';
 import { NAME_FLAG, PARENT_FLAG } from './supervised-process.js';
 import { hasSupervisorSocket, startWatchdog } from './watchdog.js';
 
-/** Message type of the handshake a child sends its supervisor. */
-export const READY_TYPE = '$ready';
-
 /** Exit code of a process whose mailbox was lost (see MailboxLostError). */
 export const MAILBOX_LOST_EXIT_CODE = 75;
-
-/** Body of the READY message. */
-export interface ReadyBody {
-  name: string | undefined;
-  address: string;
-  pid: number;
-  startedAt: number;
-}
 
 /** Options of {@link runActor}; every ActorSystem option applies too. */
 export interface RunActorOptions extends ActorSystemOptions {

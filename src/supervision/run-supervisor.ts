@@ -4,9 +4,9 @@
  * into a clean exit — 0 after SIGINT/SIGTERM (children stopped in order),
  * 1 when a child cannot be started or the supervisor escalates.
  */
-import { ActorSystem } from '../core/actor-system.js';
-import { findBroker } from '../broker/find-broker.js';
-import type { ActorSystemOptions } from '../core/options.js';
+import { ActorSystem } from '../core/index.js';
+import { findBroker } from '../broker/index.js';
+import type { ActorSystemOptions } from '../core/index.js';
 import type { ChildSpec, SupervisorOptions } from './supervisor.js';
 import { Supervisor } from './supervisor.js';
 

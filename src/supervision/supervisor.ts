@@ -6,14 +6,10 @@
  * temporary children; restart intensity within a period, then escalation).
  */
 import { EventEmitter } from 'node:events';
-import { defineActor } from '../core/actor.js';
-import type { ActorSystem } from '../core/actor-system.js';
-import { assertValidName } from '../wire/address.js';
-import type { ReadyBody } from './run-actor.js';
-import { READY_TYPE } from './run-actor.js';
+import { type ActorSystem, defineActor, positiveInteger } from '../core/index.js';
 import { EscalationError, InvalidOptionError, SpawnError } from '../errors.js';
+import { READY_TYPE, type ReadyBody, assertValidName, processAddress } from '../wire/index.js';
 import { resolveChildModule } from './module-path.js';
-import { positiveInteger } from '../core/options.js';
 import { RestartIntensity } from './restart-intensity.js';
 import type { OutputSink, ProcessExit } from './supervised-process.js';
 import { SupervisedProcess } from './supervised-process.js';
@@ -354,6 +350,10 @@ export class Supervisor extends EventEmitter {
       process_.kill();
       const exit = await process_.exited;
       child.state = 'stopped';
+      // It may have claimed its name before failing: free it for the next attempt.
+      await this.system.registry
+        .releaseNames(processAddress(1, undefined, process_.pid), [spec.name])
+        .catch(() => undefined);
       throw new SpawnError(
         spec.name,
         spec.module,
@@ -399,9 +399,17 @@ export class Supervisor extends EventEmitter {
         ? 'stopped'
         : (child.killReason ?? 'exited');
     child.state = 'stopped';
-    // A child killed without a clean stop leaves its presence behind: take it out now.
-    if (child.address !== undefined)
-      this.system.registry.withdraw([child.address]).catch(() => undefined);
+    // A child killed without a clean stop leaves its presence and its name behind: take
+    // them out now, so that its successor can claim the name at once.
+    // Before READY the address is not known yet, but it can only be the child's first one.
+    const address = child.address ?? processAddress(1, undefined, process_.pid);
+    const cleared = Promise.all([
+      this.system.registry.withdraw([address]),
+      this.system.registry.releaseNames(address, [child.spec.name]),
+    ]).then(
+      () => undefined,
+      () => undefined,
+    );
     this.emit('child-exited', {
       name: child.spec.name,
       pid: process_.pid,
@@ -410,7 +418,7 @@ export class Supervisor extends EventEmitter {
     } satisfies ChildExit);
     if (reason === 'stopped' || !this.shouldRestart(child, exit, reason)) return;
     const failure = `child "${child.spec.name}" (pid ${process_.pid}) ${reason === 'exited' ? describeExit(exit) : `was killed: ${reason}`}`;
-    this.recovery = this.recovery.then(() => this.recover(child, failure));
+    this.recovery = this.recovery.then(() => cleared).then(() => this.recover(child, failure));
   }
 
   private shouldRestart(child: SupervisedChild, exit: ProcessExit, reason: ExitReason): boolean {

@@ -5,14 +5,18 @@
  * channel `<namespace>:topic:<t>`.
  */
 import { MessageTooLargeError, NoRecipientError } from '../errors.js';
-import type { ChannelListeners, Unsubscribe } from '../transport/channel-listeners.js';
-import type { Transport } from '../transport/transport.js';
-import { describeProblem, parseUntrusted } from '../wire/untrusted-json.js';
+import type { ChannelListeners, Unsubscribe } from '../transport/index.js';
+import type { Transport } from '../transport/index.js';
+import { describeProblem, parseUntrusted } from '../wire/index.js';
 
 /** What a topic subscriber is given for a payload that is not JSON. */
 export type InvalidPayloadHandler = (raw: string, problem: string) => void;
 
 export class Topic<T = unknown> {
+  private readonly maxMessageBytes: number;
+  private readonly maxNestingDepth: number;
+
+  /** @internal */
   constructor(
     /** The topic's name. */
     readonly name: string,
@@ -20,9 +24,11 @@ export class Topic<T = unknown> {
     readonly channel: string,
     private readonly transport: Transport,
     private readonly listeners: ChannelListeners,
-    private readonly maxMessageBytes: number,
-    private readonly maxNestingDepth: number,
-  ) {}
+    limits: { maxMessageBytes: number; maxNestingDepth: number },
+  ) {
+    this.maxMessageBytes = limits.maxMessageBytes;
+    this.maxNestingDepth = limits.maxNestingDepth;
+  }
 
   /**
    * Publishes `value` as JSON; resolves with how many subscribers received it

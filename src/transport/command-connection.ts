@@ -13,7 +13,8 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
 import { ConnectionError, ShuttingDownError } from '../errors.js';
-import { Fifo } from '../util/fifo.js';
+import { Fifo } from '../util/index.js';
+import type { ConnectionTuning } from './connection-tuning.js';
 import { LivenessCheck } from './liveness-check.js';
 import type { RedisEndpoint, TlsOptions } from './redis-url.js';
 import type { CommandArgument, EncodedCommand, RespValue } from './resp.js';
@@ -26,22 +27,13 @@ export type ReceiversCallback = (error: Error | null, receivers: number) => void
 
 export type ConnectionState = 'idle' | 'connecting' | 'ready' | 'reconnecting' | 'closed';
 
-export interface CommandConnectionOptions {
+export interface CommandConnectionOptions extends ConnectionTuning {
   endpoint: RedisEndpoint;
   tls: TlsOptions;
   /** URL with the password redacted, for messages. */
   displayUrl: string;
   /** Shown by `CLIENT LIST`, so `redis-cli` users can tell connections apart. */
   clientName: string;
-  connectTimeoutMs: number;
-  /** Most commands kept while disconnected; beyond it commands fail at once. */
-  maxOfflineCommands: number;
-  /** Longest wait between reconnection attempts. */
-  maxReconnectDelayMs: number;
-  /** How often the connection is checked (an idle one is sent a PING); see LivenessCheck. */
-  healthCheckIntervalMs: number;
-  /** A connection awaiting a reply that reads nothing for this long is presumed dead and replaced. */
-  healthCheckTimeoutMs: number;
   /**
    * Joins the payloads of consecutive {@link CommandConnection.publishMergeable}
    * calls to one channel into one payload; without it nothing is merged.

@@ -7,11 +7,12 @@
 import { EventEmitter } from 'node:events';
 import { Redis, type RedisOptions } from 'ioredis';
 import { ConnectionError, ShuttingDownError } from '../errors.js';
-import { settledWithin } from '../util/settled-within.js';
+import { settledWithin } from '../util/index.js';
 import { LivenessCheck } from './liveness-check.js';
-import type { RedisEndpoint, TlsOptions } from './redis-url.js';
+import type { CommandConnectionOptions } from './command-connection.js';
+import type { MessageHandler } from './transport.js';
 
-export type MessageHandler = (payload: Buffer, channel: string) => void;
+export type { MessageHandler } from './transport.js';
 
 /**
  * How long an UNSUBSCRIBE or QUIT may wait for Redis's answer. ioredis retries
@@ -20,16 +21,7 @@ export type MessageHandler = (payload: Buffer, channel: string) => void;
  */
 const CONFIRM_TIMEOUT_MS = 1000;
 
-export interface SubscriberConnectionOptions {
-  endpoint: RedisEndpoint;
-  tls: TlsOptions;
-  displayUrl: string;
-  clientName: string;
-  connectTimeoutMs: number;
-  maxReconnectDelayMs: number;
-  healthCheckIntervalMs: number;
-  healthCheckTimeoutMs: number;
-}
+export type SubscriberConnectionOptions = Omit<CommandConnectionOptions, 'combinePublishes'>;
 
 /**
  * Events: `ready` (connected; emitted again after each reconnect, once every

@@ -1,25 +1,26 @@
 /**
- * The transport: one publishing and one subscribing connection to Redis, shared
- * by every actor of an actor system. Nothing above this folder sees ioredis.
+ * The transport: what the core needs of Redis, and nothing more. Nothing
+ * above src/transport/ sees ioredis or a socket; an implementation (today's
+ * standalone one, a cluster one, an in-process one for unit tests) is chosen
+ * by {@link connectTransport} from the URL.
  */
-import { EventEmitter } from 'node:events';
-import { ConnectionError, InvalidOptionError, ShuttingDownError } from '../errors.js';
-import type {
-  CommandConnectionOptions,
-  ConnectionState,
-  ReplyCallback,
-} from './command-connection.js';
-import { CommandConnection } from './command-connection.js';
+import type { EventEmitter } from 'node:events';
+import type { ConnectionTuning } from './connection-tuning.js';
 import type { TlsOptions } from './redis-url.js';
-import { parseRedisUrl, redactUrl } from './redis-url.js';
 import type { CommandArgument, RespValue } from './resp.js';
-import type { MessageHandler } from './subscriber-connection.js';
-import { SubscriberConnection } from './subscriber-connection.js';
 
 export type { CommandArgument, RespValue } from './resp.js';
-export type { MessageHandler } from './subscriber-connection.js';
 
-export interface TransportOptions {
+/** Receives the payloads of a subscription, with the channel they came on. */
+export type MessageHandler = (payload: Buffer, channel: string) => void;
+
+/** Callback with the number of subscribers a PUBLISH reached. */
+export type PublishCallback = (error: Error | null, receivers: number) => void;
+
+/** Callback with a command's reply. */
+export type ReplyCallback = (error: Error | null, reply: RespValue) => void;
+
+export interface TransportOptions extends ConnectionTuning {
   /** Redis URL: `redis://`, `rediss://`, `unix:///path` or an absolute socket path. */
   url: string;
   /** Base of the client names shown by `CLIENT LIST` (`<base>:pub`, `<base>:sub`). */
@@ -28,17 +29,7 @@ export interface TransportOptions {
   combinePublishes?: (payloads: string[]) => string;
   /** TLS settings, used for `rediss://` URLs. */
   tls?: TlsOptions;
-  connectTimeoutMs: number;
-  maxOfflineCommands: number;
-  maxReconnectDelayMs: number;
-  /** How often each connection is checked for a silent (half-open) server. */
-  healthCheckIntervalMs: number;
-  /** How long a connection awaiting a reply may read nothing before it is replaced. */
-  healthCheckTimeoutMs: number;
 }
-
-/** Callback with the number of subscribers a PUBLISH reached. */
-export type PublishCallback = (error: Error | null, receivers: number) => void;
 
 /** Connection state as seen from above the transport. */
 export interface TransportState {
@@ -67,201 +58,52 @@ export interface DedicatedConnection {
   close(graceMs?: number): Promise<void>;
 }
 
-/**
- * Events: `down` (error) when a connection is lost, `up` when both are back,
- * `resubscribe-failed` (error) when the mailbox could not be resubscribed,
- * `writable` when the publishing socket drained (see backlogBytes),
- * `listener-error` (error, channel) when a message handler threw.
- */
-export class Transport extends EventEmitter {
+/** Events of a {@link Transport}. */
+export interface TransportEvents {
+  /** A connection was lost (reconnecting starts at once). */
+  down: [error: Error];
+  /** Both connections are back, every channel resubscribed. */
+  up: [];
+  /** The mailbox could not be resubscribed (retried until it is). */
+  'resubscribe-failed': [error: Error];
+  /** The publishing socket drained: see {@link Transport.backlogBytes}. */
+  writable: [];
+  /** A message handler threw; the message is lost to it, the subscription goes on. */
+  'listener-error': [error: unknown, channel: string];
+}
+
+export interface Transport extends EventEmitter<TransportEvents> {
+  /** The URL, password hidden, for messages. */
   readonly displayUrl: string;
-  private readonly commands: CommandConnection;
-  private readonly subscriber: SubscriberConnection;
-  private readonly dedicated = new Set<CommandConnection>();
-  private readonly connectionOptions: Omit<CommandConnectionOptions, 'clientName'>;
-  private readonly clientName: string;
-  private closed = false;
-
-  private constructor(options: TransportOptions) {
-    super();
-    const endpoint = parseRedisUrl(options.url);
-    this.displayUrl = redactUrl(options.url);
-    const common = {
-      endpoint,
-      tls: options.tls ?? {},
-      displayUrl: this.displayUrl,
-      connectTimeoutMs: options.connectTimeoutMs,
-      maxReconnectDelayMs: options.maxReconnectDelayMs,
-      healthCheckIntervalMs: options.healthCheckIntervalMs,
-      healthCheckTimeoutMs: options.healthCheckTimeoutMs,
-    };
-    this.clientName = options.clientName;
-    this.connectionOptions = { ...common, maxOfflineCommands: options.maxOfflineCommands };
-    this.commands = new CommandConnection({
-      ...common,
-      clientName: `${options.clientName}:pub`,
-      maxOfflineCommands: options.maxOfflineCommands,
-      ...(options.combinePublishes === undefined
-        ? {}
-        : { combinePublishes: options.combinePublishes }),
-    });
-    this.subscriber = new SubscriberConnection({
-      ...common,
-      clientName: `${options.clientName}:sub`,
-    });
-    this.commands.on('down', (error: Error) => this.emit('down', error));
-    this.commands.on('writable', () => this.emit('writable'));
-    this.subscriber.on('down', (error: Error) => this.emit('down', error));
-    this.subscriber.on('listener-error', (error: unknown, channel: string) =>
-      this.emit('listener-error', error, channel),
-    );
-    this.subscriber.on('resubscribe-failed', (error: Error) =>
-      this.emit('resubscribe-failed', error),
-    );
-    const emitUpWhenBoth = (): void => {
-      if (this.commands.state === 'ready' && this.subscriber.isReady) this.emit('up');
-    };
-    this.commands.on('ready', emitUpWhenBoth);
-    this.subscriber.on('ready', emitUpWhenBoth);
-  }
-
-  /** Opens both connections; rejects with {@link ConnectionError} naming the URL. */
-  static async connect(options: TransportOptions): Promise<Transport> {
-    if (!/^[\w.:/~-]+$/.test(options.clientName)) {
-      throw new InvalidOptionError(
-        'clientName',
-        `"${options.clientName}" has characters Redis refuses`,
-      );
-    }
-    const transport = new Transport(options);
-    const results = await Promise.allSettled([
-      transport.commands.connect(),
-      transport.subscriber.connect(),
-    ]);
-    const failure = results.find((result) => result.status === 'rejected');
-    if (failure !== undefined) {
-      await transport.close();
-      throw failure.reason instanceof ConnectionError
-        ? failure.reason
-        : new ConnectionError(transport.displayUrl, String(failure.reason));
-    }
-    return transport;
-  }
-
-  get state(): TransportState {
-    return {
-      connected: this.commands.state === 'ready',
-      subscribed: this.subscriber.isReady,
-      subscriptions: this.subscriber.channelCount,
-      commandsInFlight: this.commands.inFlight,
-      writes: this.commands.writes,
-    };
-  }
-
+  readonly state: TransportState;
   /** Bytes given to the publishing connection and not yet written to its socket. */
-  get backlogBytes(): number {
-    return this.commands.backlogBytes;
-  }
-
-  get publisherState(): ConnectionState {
-    return this.commands.state;
-  }
-
+  readonly backlogBytes: number;
   /** PUBLISH, batched with every other command of this event-loop turn. */
   publish(
     channel: string,
     payload: string | Buffer | readonly Buffer[],
     callback: PublishCallback,
-  ): void {
-    this.commands.send(['PUBLISH', channel, payload], (error, reply) => {
-      callback(error, typeof reply === 'number' ? reply : 0);
-    });
-  }
-
+  ): void;
   /**
    * PUBLISH that may travel in one message with the mergeable publishes to the
    * same channel right before it, joined by `combinePublishes`.
    */
-  publishMergeable(channel: string, payload: string, callback: PublishCallback): void {
-    this.commands.publishMergeable(channel, payload, callback);
-  }
-
+  publishMergeable(channel: string, payload: string, callback: PublishCallback): void;
   /** Any other Redis command (keys, lists, …), on the publishing connection. */
-  command(args: readonly CommandArgument[]): Promise<RespValue> {
-    return this.commands.call(args);
-  }
-
+  command(args: readonly CommandArgument[]): Promise<RespValue>;
   /** Callback form of {@link command}. */
-  send(args: readonly CommandArgument[], callback: ReplyCallback): void {
-    this.commands.send(args, callback);
-  }
-
-  subscribe(channel: string, handler: MessageHandler): Promise<void> {
-    return this.subscriber.subscribe(channel, handler);
-  }
-
-  unsubscribe(channel: string): Promise<void> {
-    return this.subscriber.unsubscribe(channel);
-  }
-
-  psubscribe(pattern: string, handler: MessageHandler): Promise<void> {
-    return this.subscriber.psubscribe(pattern, handler);
-  }
-
-  punsubscribe(pattern: string): Promise<void> {
-    return this.subscriber.punsubscribe(pattern);
-  }
-
-  /**
-   * Replaces the subscribing connection (then resubscribes every channel): for
-   * when a probe shows the mailbox deaf although the connection looks ready.
-   */
-  reconnectSubscriber(): void {
-    this.subscriber.reconnect();
-  }
-
-  /**
-   * Opens another connection to the same server, for commands that block a
-   * connection (BLPOP and the like) and so cannot share the pipelined one. It
-   * reconnects like the others, has the same liveness check (keep each blocking
-   * command's timeout below healthCheckTimeoutMs), and is closed with the transport.
-   */
-  async openDedicated(name: string): Promise<DedicatedConnection> {
-    if (this.closed) throw new ShuttingDownError('the transport');
-    const connection = new CommandConnection({
-      ...this.connectionOptions,
-      clientName: `${this.clientName}:${name}`,
-    });
-    this.dedicated.add(connection);
-    try {
-      await connection.connect();
-    } catch (error) {
-      this.dedicated.delete(connection);
-      throw error;
-    }
-    return {
-      call: (args) => connection.call(args),
-      unblock: async () => {
-        const id = connection.clientId;
-        if (id !== undefined && this.commands.state === 'ready') {
-          await this.commands.call(['CLIENT', 'UNBLOCK', String(id)]);
-        }
-      },
-      close: async (graceMs) => {
-        this.dedicated.delete(connection);
-        await connection.close(graceMs);
-      },
-    };
-  }
-
-  /** Closes both connections, after replies to commands already sent (up to `graceMs`). */
-  async close(graceMs?: number): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await Promise.all([
-      this.subscriber.close(),
-      this.commands.close(graceMs),
-      ...[...this.dedicated].map((connection) => connection.close(graceMs)),
-    ]);
-  }
+  send(args: readonly CommandArgument[], callback: ReplyCallback): void;
+  /** Subscribes `channel`; resolves once Redis confirmed the subscription. */
+  subscribe(channel: string, handler: MessageHandler): Promise<void>;
+  /** Unsubscribes; the handler keeps receiving until Redis confirms. */
+  unsubscribe(channel: string): Promise<void>;
+  /** Subscribes a glob pattern; the handler receives the matching channel. */
+  psubscribe(pattern: string, handler: MessageHandler): Promise<void>;
+  punsubscribe(pattern: string): Promise<void>;
+  /** Replaces the subscribing connection (and resubscribes): the mailbox looked deaf. */
+  reconnectSubscriber(): void;
+  /** Another connection for commands that block it; closed with the transport. */
+  openDedicated(name: string): Promise<DedicatedConnection>;
+  /** Closes every connection, after replies to commands already sent (up to `graceMs`). */
+  close(graceMs?: number): Promise<void>;
 }

@@ -10,15 +10,16 @@
  * sees half of a multi-value update, and a notification always matches the
  * values it announces.
  */
-import { createHash } from 'node:crypto';
-import type { EventEmitter } from 'node:events';
-import { assertValidName } from '../wire/address.js';
 import { InvalidOptionError, MessageTooLargeError } from '../errors.js';
-import type { ChannelListeners, Unsubscribe } from '../transport/channel-listeners.js';
-import type { Transport } from '../transport/transport.js';
-import { RedisReplyError } from '../transport/resp.js';
-import { UNSAFE_KEYS, treeProblem } from '../wire/untrusted-json.js';
-import { decodeValue, encodeValue, mayNeedRevival, reviveValue } from './value-codec.js';
+import {
+  type ChannelListeners,
+  Script,
+  type Transport,
+  type Unsubscribe,
+} from '../transport/index.js';
+import { UNSAFE_KEYS, assertValidName } from '../wire/index.js';
+import { decodeValue, encodeValue } from './value-codec.js';
+import { type Snapshot, Watcher } from './watcher.js';
 
 /** The hash field holding a group's version. Fields starting with `$` are reserved. */
 export const VERSION_FIELD = '$version';
@@ -44,7 +45,7 @@ local version = redis.call('HINCRBY', key, '${VERSION_FIELD}', 1)
 redis.call('PUBLISH', ARGV[1], '{"version":' .. string.format('%d', version) .. ARGV[2])
 return version`;
 
-const WRITE_SCRIPT_SHA = createHash('sha1').update(WRITE_SCRIPT).digest('hex');
+const WRITE = new Script(WRITE_SCRIPT);
 
 /** Names of the values of a schema. */
 export type ValueName<Schema> = Extract<keyof Schema, string>;
@@ -68,26 +69,12 @@ export interface SharedValuesHost {
   maxWriteBytes: number;
   /** Deepest nesting of a value written or read. */
   maxNestingDepth: number;
-  /** Emits `connection-restored` after a reconnect (the actor system). */
-  events: EventEmitter;
+  /** Calls `listener` after each reconnect (once the mailbox is proven live); returns its removal. */
+  onReconnect(listener: () => void): () => void;
   /** Throws ShuttingDownError once the system is stopping. */
   assertRunning(): void;
   /** Logs the first occurrence of each reason. */
   logOnce(reason: string, message: string): void;
-}
-
-/** A notification as published by the write script. */
-interface Notification {
-  version: number;
-  values?: Record<string, unknown>;
-  names?: string[];
-  deleted?: string[];
-}
-
-/** A read of some values together with the version they belong to. */
-interface Snapshot {
-  version: number;
-  values: Record<string, unknown>;
 }
 
 /**
@@ -250,7 +237,7 @@ export class SharedValues<Schema extends object = Record<string, unknown>> {
     const unsubscribe = await this.host.listeners.add(this.channel, (payload) => {
       watcher.notified(payload);
     });
-    const stopRereading = onReconnect(this.host.events, () => {
+    const stopRereading = this.host.onReconnect(() => {
       watcher.reread();
     });
     watcher.start();
@@ -279,15 +266,11 @@ export class SharedValues<Schema extends object = Record<string, unknown>> {
   }
 
   private async write(tail: string, mode: 'set' | 'del', args: readonly string[]): Promise<number> {
-    const scriptArgs = ['1', this.key, this.channel, tail, mode, ...args];
-    let reply;
-    try {
-      reply = await this.host.transport.command(['EVALSHA', WRITE_SCRIPT_SHA, ...scriptArgs]);
-    } catch (error) {
-      // The server's script cache is empty after a restart or SCRIPT FLUSH.
-      if (!(error instanceof RedisReplyError) || !error.message.startsWith('NOSCRIPT')) throw error;
-      reply = await this.host.transport.command(['EVAL', WRITE_SCRIPT, ...scriptArgs]);
-    }
+    const reply = await WRITE.run(
+      this.host.transport,
+      [this.key],
+      [this.channel, tail, mode, ...args],
+    );
     return Number(reply);
   }
 
@@ -308,166 +291,6 @@ export class SharedValues<Schema extends object = Record<string, unknown>> {
       );
     }
   }
-}
-
-/** What a watch needs of its SharedValues, whatever the schema. */
-type WatchSource = Pick<SharedValues, 'group' | 'key' | 'channel' | 'snapshot' | 'logOnce'>;
-
-/** One watch: turns notifications into callbacks, in order, and catches up after reconnects. */
-class Watcher {
-  private readonly watched: Set<string>;
-  /** The group version last seen (notification or read), for the reconnect re-read. */
-  private lastVersion: number | undefined;
-  /** A re-read delivered this version: notifications up to it are already reflected. */
-  private rereadVersion = 0;
-  /** Deliveries waiting behind a read, so callbacks keep the order of updates. */
-  private queue: Promise<void> | undefined;
-  private stopped = false;
-
-  constructor(
-    private readonly values: WatchSource,
-    private readonly names: readonly string[],
-    private readonly deliver: (values: Record<string, unknown>, change: ValueChange) => void,
-    private readonly maxNestingDepth: number,
-  ) {
-    this.watched = new Set(names);
-  }
-
-  /** Learns the current version, so that a reconnect can tell whether anything was missed. */
-  start(): void {
-    this.values.snapshot([]).then(
-      ({ version }) => {
-        this.lastVersion ??= version;
-      },
-      () => undefined, // The next notification or re-read sets it.
-    );
-  }
-
-  stop(): void {
-    this.stopped = true;
-  }
-
-  notified(payload: Buffer): void {
-    if (this.stopped) return;
-    const text = payload.toString('utf8');
-    const notification = parseNotification(text, this.maxNestingDepth);
-    if (notification === undefined) {
-      this.values.logOnce(
-        `values-notification:${this.values.channel}`,
-        `ignored a payload on ${this.values.channel} that is not a values notification: ${text.slice(0, 200)}`,
-      );
-      return;
-    }
-    const { version } = notification;
-    if (version <= this.rereadVersion) return;
-    this.lastVersion = version;
-    const watched = (names: readonly string[] | undefined): string[] =>
-      (names ?? []).filter((name) => this.watched.has(name));
-    const deleted = watched(notification.deleted);
-    if (notification.names === undefined) {
-      const inline = notification.values ?? {};
-      const set = watched(Object.keys(inline));
-      if (set.length === 0 && deleted.length === 0) return;
-      const revive = mayNeedRevival(text);
-      const values: Record<string, unknown> = {};
-      for (const name of set) values[name] = revive ? reviveValue(inline[name]) : inline[name];
-      this.enqueue(() => {
-        this.deliver(values, { version, names: [...set, ...deleted] });
-      });
-      return;
-    }
-    // Too large to travel inline: read the values (they may be newer by then; the version says).
-    const fetched = watched(notification.names);
-    if (fetched.length === 0 && deleted.length === 0) return;
-    this.enqueue(async () => {
-      const snapshot = await this.values.snapshot(fetched);
-      this.deliver(snapshot.values, {
-        version: Math.max(version, snapshot.version),
-        names: [...fetched, ...deleted],
-      });
-    });
-  }
-
-  /** After a reconnect: anything missed while disconnected is read and delivered. */
-  reread(): void {
-    if (this.stopped) return;
-    this.enqueue(async () => {
-      const snapshot = await this.values.snapshot(this.names);
-      if (snapshot.version === this.lastVersion) return;
-      this.lastVersion = snapshot.version;
-      this.rereadVersion = snapshot.version;
-      this.deliver(snapshot.values, { version: snapshot.version, names: [...this.names] });
-    });
-  }
-
-  /** Runs `step` now when nothing waits, else after what waits. */
-  private enqueue(step: () => void | Promise<void>): void {
-    const run = async (): Promise<void> => {
-      if (this.stopped) return;
-      try {
-        await step();
-      } catch (error) {
-        this.values.logOnce(
-          `values-watch-read:${this.values.key}`,
-          `a watch of values "${this.values.group}" could not read them: ${String(error)}`,
-        );
-      }
-    };
-    if (this.queue === undefined) {
-      // Runs at once (a callback without a read is called synchronously); later steps wait for it.
-      const pending = run().then(() => {
-        if (this.queue === pending) this.queue = undefined;
-      });
-      this.queue = pending;
-      return;
-    }
-    const next = this.queue.then(run).then(() => {
-      if (this.queue === next) this.queue = undefined;
-    });
-    this.queue = next;
-  }
-}
-
-/** Reconnect listeners per actor system: one event listener each, however many watches. */
-const reconnectListeners = new WeakMap<EventEmitter, Set<() => void>>();
-
-function onReconnect(events: EventEmitter, listener: () => void): () => void {
-  let listeners = reconnectListeners.get(events);
-  if (listeners === undefined) {
-    const created = new Set<() => void>();
-    listeners = created;
-    reconnectListeners.set(events, created);
-    events.on('connection-restored', () => {
-      for (const each of [...created]) each();
-    });
-  }
-  listeners.add(listener);
-  const owner = listeners;
-  return () => {
-    owner.delete(listener);
-  };
-}
-
-/** A notification from the write script, or undefined for anything else (it may come from anyone). */
-function parseNotification(text: string, maxDepth: number): Notification | undefined {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  // `{"values":{"<name>":<value>}}`: two levels above a value.
-  if (treeProblem(parsed, maxDepth + 2) !== undefined) return undefined;
-  if (typeof parsed !== 'object' || parsed === null) return undefined;
-  const { version, values, names, deleted } = parsed as Record<string, unknown>;
-  if (typeof version !== 'number' || !Number.isSafeInteger(version)) return undefined;
-  const isObject = typeof values === 'object' && values !== null && !Array.isArray(values);
-  const isNames = (list: unknown): list is string[] =>
-    Array.isArray(list) && list.every((item) => typeof item === 'string');
-  if (values !== undefined && !isObject) return undefined;
-  if (names !== undefined && !isNames(names)) return undefined;
-  if (deleted !== undefined && !isNames(deleted)) return undefined;
-  return parsed as Notification;
 }
 
 function isText(reply: unknown): reply is Buffer | string {

@@ -12,14 +12,14 @@
  * refused with InvalidMessageError naming where it is.
  */
 import os from 'node:os';
-import { binaryTypeOf, bytesOf, reviveBinary } from '../wire/binary-values.js';
+import { binaryTypeOf, bytesOf, reviveBinary } from '../wire/index.js';
 import { InvalidMessageError } from '../errors.js';
 import {
   DEFAULT_MAX_NESTING_DEPTH,
   UNSAFE_KEYS,
   describeProblem,
   treeProblem,
-} from '../wire/untrusted-json.js';
+} from '../wire/index.js';
 
 const BINARY_TAG = '$binary';
 const DATE_TAG = '$date';

@@ -42,6 +42,17 @@ export function processAddress(instance = 1, hostname = os.hostname(), pid = pro
   return instance === 1 ? `${host}-${pid}` : `${host}-${pid}.${instance}`;
 }
 
+/**
+ * Actor systems started in this process so far: the one per-process counter of
+ * the framework, so that a second system gets `<hostname>-<pid>.2`.
+ */
+let systemsInProcess = 0;
+
+/** The address of the next actor system started in this process. */
+export function nextProcessAddress(): string {
+  return processAddress(++systemsInProcess);
+}
+
 /** Address of an actor that is not the main actor of its process. */
 export function localActorAddress(process: string, localName: string): string {
   assertValidName('actor name', localName);

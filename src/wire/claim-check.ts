@@ -17,22 +17,8 @@
 import { nanoid } from 'nanoid';
 import type { Names } from './address.js';
 import { type EncodedMessage, Refusal, encodedSize } from './codec.js';
-import type { Envelope } from './envelope.js';
-import type { PublishCallback, Transport } from '../transport/transport.js';
-
-/** Header fields a stored message shares with its stub. */
-const HEADER_FIELDS = [
-  'v',
-  'id',
-  'kind',
-  'from',
-  'to',
-  'type',
-  'replyTo',
-  'correlationId',
-  'sentAt',
-  'deadline',
-] as const satisfies readonly (keyof Envelope)[];
+import { type Envelope, HEADER_FIELDS, headerField } from './envelope.js';
+import type { PublishCallback, Transport } from '../transport/index.js';
 
 const TOKEN = /^[\w-]{22}$/;
 
@@ -74,19 +60,11 @@ export class ClaimCheck {
     }
     // The token: nobody who has not seen the stub can plant or swap the stored value.
     const key = this.names.key('claim', envelope.id, nanoid(22));
-    const stub: Envelope = {
-      v: envelope.v,
-      id: envelope.id,
-      kind: envelope.kind,
-      from: envelope.from,
-      to: envelope.to,
-      type: envelope.type,
-      replyTo: envelope.replyTo,
-      correlationId: envelope.correlationId,
-      sentAt: envelope.sentAt,
-      deadline: envelope.deadline,
-      claim: { key, size },
-    };
+    const stub = { ...envelope, claim: { key, size } } as Envelope;
+    // Only the header travels in the stub.
+    delete stub.body;
+    delete stub.meta;
+    delete stub.attachments;
     // Same connection, same flush: Redis has the value before anyone sees the stub.
     this.transport.send(
       [
@@ -137,8 +115,8 @@ export class ClaimCheck {
   /** Why a fetched envelope is not the one its stub announced, or `undefined` when it is. */
   mismatch(stub: Envelope, stored: Envelope): string | undefined {
     for (const field of HEADER_FIELDS) {
-      if (stored[field] !== stub[field]) {
-        return `its "${field}" differs from the stub's (${String(stub[field])})`;
+      if (headerField(stored, field) !== headerField(stub, field)) {
+        return `its "${field}" differs from the stub's`;
       }
     }
     if (stored.claim !== undefined) return 'a claimed message may not itself be a claim';

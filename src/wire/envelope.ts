@@ -1,6 +1,7 @@
 /**
- * The envelope: what travels on a mailbox channel, as JSON text.
- * The format is specified, with examples, in docs/PROTOCOL.md.
+ * The envelope: what travels on a mailbox channel, as JSON text. A
+ * discriminated union by `kind`; the format is specified, with examples, in
+ * docs/PROTOCOL.md.
  */
 
 /** Version of the wire format; a receiver drops envelopes of any other version. */
@@ -11,39 +12,146 @@ export type EnvelopeKind = 'tell' | 'ask' | 'reply' | 'error';
 
 const KINDS: ReadonlySet<string> = new Set<EnvelopeKind>(['tell', 'ask', 'reply', 'error']);
 
-/** One message on the wire, as decoded from JSON (the body still in its wire form). */
-export interface Envelope {
+/** Claim check: the message was too large for pub/sub; its full encoding is under `key`. */
+export interface ClaimReference {
+  /** `<namespace>:claim:<id>:<token>`: GETRANGE it (at most `size` bytes), then DEL it. */
+  key: string;
+  /** Exact byte length of the stored message. */
+  size: number;
+}
+
+/** Fields every envelope has. */
+interface EnvelopeFields {
   /** Protocol version, always {@link PROTOCOL_VERSION}. */
   v: number;
-  /** Unique id of this message (nanoid); receivers use it to drop duplicates. */
+  /** Unique id of this message; receivers use it to drop duplicates. */
   id: string;
-  kind: EnvelopeKind;
   /** Address of the sender. */
   from: string;
   /** Address or name the message was sent to. */
   to: string;
-  /** Message type, the key of the handler that takes it (tell and ask). */
-  type?: string | undefined;
-  /** Where the reply goes (ask only): an address, published to as `<namespace>:<replyTo>`. */
-  replyTo?: string | undefined;
-  /** For reply and error: the `id` of the ask being answered. */
-  correlationId?: string | undefined;
   /** Body, as JSON; decoded with `meta` when present. */
   body?: unknown;
   /** superjson type annotations for `body` (Date, Map, BigInt, …); absent for plain JSON. */
   meta?: unknown;
   /** Milliseconds since the epoch when the sender sent it. */
   sentAt: number;
-  /** Ask only: milliseconds since the epoch after which nobody waits for the reply. */
-  deadline?: number | undefined;
   /** Binary frames only: byte length of each attachment (see binary-frame.ts). */
   attachments?: number[] | undefined;
-  /**
-   * Claim check: the message was too large for pub/sub; its full encoding is
-   * under `key` (GETDEL it), `size` bytes. Absent on ordinary messages.
-   */
-  claim?: { key: string; size: number } | undefined;
+  /** Claim check: absent on ordinary messages. */
+  claim?: ClaimReference | undefined;
 }
+
+/** A one-way message. */
+export interface TellEnvelope extends EnvelopeFields {
+  kind: 'tell';
+  /** Message type, the key of the handler that takes it. */
+  type: string;
+}
+
+/** A request: the reply goes to `replyTo`, and nobody waits for it after `deadline`. */
+export interface AskEnvelope extends EnvelopeFields {
+  kind: 'ask';
+  type: string;
+  /** Where the reply goes: an address, published to as `<namespace>:<replyTo>`. */
+  replyTo: string;
+  /** Milliseconds since the epoch after which nobody waits for the reply. */
+  deadline: number;
+}
+
+/** The answer to an ask: its body (`reply`), or the error its handler raised (`error`). */
+export interface ReplyEnvelope extends EnvelopeFields {
+  kind: 'reply' | 'error';
+  /** The `id` of the ask being answered. */
+  correlationId: string;
+}
+
+/** One message on the wire, as decoded from JSON (the body still in its wire form). */
+export type Envelope = TellEnvelope | AskEnvelope | ReplyEnvelope;
+
+/** A message an actor handles: a tell or an ask. */
+export type RequestEnvelope = TellEnvelope | AskEnvelope;
+
+export function isAsk(envelope: Envelope): envelope is AskEnvelope {
+  return envelope.kind === 'ask';
+}
+
+export function isReply(envelope: Envelope): envelope is ReplyEnvelope {
+  return envelope.kind === 'reply' || envelope.kind === 'error';
+}
+
+/** The header fields of an envelope, for a stub or a comparison (no body, meta, attachments). */
+export const HEADER_FIELDS = [
+  'v',
+  'id',
+  'kind',
+  'from',
+  'to',
+  'type',
+  'replyTo',
+  'correlationId',
+  'sentAt',
+  'deadline',
+] as const;
+
+/** A field of the header, read whatever the kind (undefined when that kind has none). */
+export function headerField(envelope: Envelope, field: (typeof HEADER_FIELDS)[number]): unknown {
+  return (envelope as unknown as Record<string, unknown>)[field];
+}
+
+// ----------------------------------------------------------------- builders
+
+export function tellEnvelope(
+  id: string,
+  from: string,
+  to: string,
+  type: string,
+  now = Date.now(),
+): TellEnvelope {
+  return { v: PROTOCOL_VERSION, id, kind: 'tell', from, to, type, sentAt: now };
+}
+
+export function askEnvelope(
+  id: string,
+  from: string,
+  to: string,
+  type: string,
+  replyTo: string,
+  timeoutMs: number,
+  now = Date.now(),
+): AskEnvelope {
+  return {
+    v: PROTOCOL_VERSION,
+    id,
+    kind: 'ask',
+    from,
+    to,
+    type,
+    replyTo,
+    sentAt: now,
+    deadline: now + timeoutMs,
+  };
+}
+
+/** The reply (or error reply) to `ask`, sent by `from`. */
+export function replyEnvelope(
+  id: string,
+  ask: AskEnvelope,
+  from: string,
+  kind: 'reply' | 'error',
+): ReplyEnvelope {
+  return {
+    v: PROTOCOL_VERSION,
+    id,
+    kind,
+    from,
+    to: ask.replyTo,
+    correlationId: ask.id,
+    sentAt: Date.now(),
+  };
+}
+
+// --------------------------------------------------------------- validation
 
 /** Why a decoded JSON value is not an acceptable envelope, or `undefined` when it is. */
 export function envelopeProblem(value: unknown): string | undefined {
@@ -72,8 +180,9 @@ export function envelopeProblem(value: unknown): string | undefined {
       claim === null ||
       typeof claim.key !== 'string' ||
       claim.key === '' ||
+      typeof claim.size !== 'number' ||
       !Number.isSafeInteger(claim.size) ||
-      (claim.size as number) < 0
+      claim.size < 0
     ) {
       return 'invalid-field: claim must be { key: string, size: integer >= 0 }';
     }

@@ -75,7 +75,11 @@ describe('Redis killed', () => {
     const system = await ActorSystem.start({ url: redis.url, namespace, logger: captureLogger() });
     try {
       expect(await system.ask('holder', 'echo', 1)).toBe(1);
-      const lost = new Promise((resolve) => system.once('connection-lost', resolve));
+      const lost = new Promise((resolve) =>
+        system.once('connection-lost', () => {
+          resolve(undefined);
+        }),
+      );
       const inFlight = Array.from({ length: 50 }, () =>
         timed(() => system.ask('holder', 'hold', 60_000, { timeoutMs: 1500 }), 1500),
       );

@@ -1,0 +1,148 @@
+/**
+ * Builds the collaborators of an actor system and wires them to each other:
+ * the only place that knows who needs whom. The system front keeps them and
+ * owns its lifecycle state, which they read through `host`.
+ */
+import type { EventEmitter } from 'node:events';
+import { nanoid } from 'nanoid';
+import { Presence, Registry } from '../registry/index.js';
+import { ChannelListeners, type Transport } from '../transport/index.js';
+import { ClaimCheck, Codec, Names, PROBE_TYPE, Refusal, tellEnvelope } from '../wire/index.js';
+import { AskClient } from './ask-client.js';
+import { ConnectionHealth } from './connection-health.js';
+import { Diagnostics } from './diagnostics.js';
+import { Dispatcher } from './dispatcher.js';
+import type { ActorSystemEvents } from './events.js';
+import { healthReport } from './health.js';
+import { LocalActors } from './local-actors.js';
+import type { ResolvedActorSystemOptions } from './options.js';
+import { Outbox } from './outbox.js';
+import type { SystemStats } from './stats.js';
+
+/** What the collaborators need of the system front. */
+export interface SystemHost {
+  events: EventEmitter<ActorSystemEvents>;
+  state(): SystemStats['state'];
+  stats(): SystemStats;
+  startedAt: number;
+}
+
+export type SystemParts = ReturnType<typeof assembleSystem>;
+
+export function assembleSystem(
+  options: ResolvedActorSystemOptions,
+  transport: Transport,
+  address: string,
+  host: SystemHost,
+) {
+  const names = new Names(options.namespace);
+  const codec = new Codec(options);
+  const diagnostics = new Diagnostics(options.logger, address);
+  const isRunning = (): boolean => host.state() === 'running';
+  const registry = new Registry(transport, names, options.presenceTtlMs);
+  const channelListeners = new ChannelListeners(transport);
+  const claimCheck = new ClaimCheck(transport, names, {
+    thresholdBytes: options.claimCheckBytes,
+    ttlMs: options.claimCheckTtlMs,
+  });
+  const outbox = new Outbox({
+    transport,
+    codec,
+    claimCheck,
+    names,
+    diagnostics,
+    maxWriteBufferBytes: options.maxWriteBufferBytes,
+  });
+  const connection = new ConnectionHealth({
+    transport,
+    address,
+    logger: options.logger,
+    events: host.events,
+    probeTimeoutMs: options.probeTimeoutMs,
+    isRunning,
+    newId: () => outbox.nextId(),
+    sendProbe: (id, callback) => {
+      outbox.send(
+        tellEnvelope(id, address, address, PROBE_TYPE),
+        undefined,
+        names.channel(address),
+        callback,
+      );
+    },
+  });
+  const asks = new AskClient({
+    outbox,
+    codec,
+    names,
+    diagnostics,
+    replyTo: address,
+    askTimeoutMs: options.askTimeoutMs,
+    // Handlers may still send while the system drains; outside callers may not.
+    maySend: (internal) => host.state() === 'running' || (internal && host.state() === 'stopping'),
+    inOutage: () => connection.inOutage,
+    captureStacks: options.askStackTraces,
+  });
+  const dispatcher = new Dispatcher({
+    address,
+    codec,
+    claimCheck,
+    diagnostics,
+    outbox,
+    asks,
+    connection,
+    maxMessageBytes: options.maxMessageBytes,
+    dedupe: {
+      windowMs: options.dedupeWindowMs,
+      maxEntries: options.dedupeMaxEntries,
+      maxClockSkewMs: options.maxClockSkewMs,
+    },
+    isRunning,
+    healthOf: (actor) => healthReport(host.stats(), actor?.stats(), host.startedAt),
+  });
+  const presence: Presence = new Presence({
+    transport,
+    names,
+    registry,
+    ttlMs: options.presenceTtlMs,
+    intervalMs: options.presenceIntervalMs,
+    nonce: nanoid(12),
+    entries: () => actors.presenceEntries(),
+    claims: () => actors.claims(),
+    onRefreshFailed: (error) => {
+      diagnostics.logOnce('presence', `presence not refreshed: ${String(error)}`);
+    },
+  });
+  const actors: LocalActors = new LocalActors({
+    address,
+    transport,
+    names,
+    codec,
+    presence,
+    dispatcher,
+    outbox,
+    asks,
+    diagnostics,
+    mailboxDefaults: options.mailbox,
+    stopTimeoutMs: options.stopTimeoutMs,
+    logger: options.logger,
+    isDraining: () => host.state() !== 'running',
+  });
+  transport.on('listener-error', (error, channel) => {
+    diagnostics.refuse(
+      new Refusal('listener-threw', `a listener on ${channel} threw: ${String(error)}`),
+    );
+  });
+  return {
+    names,
+    codec,
+    diagnostics,
+    registry,
+    channelListeners,
+    outbox,
+    connection,
+    asks,
+    dispatcher,
+    presence,
+    actors,
+  };
+}

@@ -1,0 +1,5 @@
+/** Presence of live actors, and names owned by one actor at a time. */
+export { Registry } from './registry.js';
+export type { ActorInfo, PresenceEntry } from './registry.js';
+export { Presence } from './presence.js';
+export type { PresenceParts } from './presence.js';
