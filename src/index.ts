@@ -67,7 +67,12 @@ export type { MonitorEvent } from './monitor/monitor.js';
 export type { CommandArgument, RespValue } from './transport/transport.js';
 export { RedisReplyError } from './transport/resp.js';
 export { DEFAULTS } from './core/options.js';
-export type { ActorSystemOptions, MailboxOptions, OverflowPolicy } from './core/options.js';
+export type {
+  ActorSystemOptions,
+  MailboxOptions,
+  OverflowPolicy,
+  RateLimit,
+} from './core/options.js';
 export type { TlsOptions } from './transport/redis-url.js';
 export type { ActorStats, DropCounts, SystemStats } from './core/stats.js';
 export { HEALTH_TYPE } from './wire/system-messages.js';

@@ -4,6 +4,10 @@
  * handling it, so messages start in arrival order and at most `concurrency`
  * are in progress. Scheduling runs rather than single messages keeps p-queue's
  * per-task bookkeeping off the per-message path.
+ *
+ * A mailbox with a `rateLimit` hands p-queue one task per message instead,
+ * with its interval cap: p-queue then holds messages back until the rate
+ * allows them, each task taking the next message of the FIFO.
  */
 import { createRequire } from 'node:module';
 import type PQueue from 'p-queue';
@@ -55,6 +59,7 @@ export class Mailbox<T> {
 
   /** Queues `item`; false (and nothing queued) when the mailbox is full. */
   offer(item: T): boolean {
+    if (this.options.rateLimit !== undefined) return this.offerRateLimited(item);
     if (this.items.length >= this.options.capacity) return false;
     this.items.push(item);
     const sleeper = this.sleeping.pop();
@@ -67,26 +72,59 @@ export class Mailbox<T> {
     return true;
   }
 
+  private offerRateLimited(item: T): boolean {
+    if (this.items.length >= this.options.capacity || this.closed) return false;
+    this.items.push(item);
+    void this.scheduler().add(async () => {
+      const next = this.items.shift();
+      if (next === undefined) return;
+      this.inProgress++;
+      try {
+        await this.handle(next);
+      } finally {
+        this.inProgress--;
+        if (this.isIdle()) for (const waiter of this.idleWaiters.splice(0)) waiter();
+      }
+    });
+    return true;
+  }
+
   /** Resolves when nothing waits and nothing runs. */
   idle(): Promise<void> {
     if (this.isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** Ends the drain loops once the messages already queued are handled. */
+  /**
+   * Ends the drain loops once the messages already queued are handled. A
+   * rate-limited mailbox hands what still waits to the handler at once (which
+   * refuses it, the actor being stopped) instead of at the rate.
+   */
   close(): void {
     this.closed = true;
     for (const sleeper of this.sleeping.splice(0)) sleeper();
+    if (this.options.rateLimit !== undefined && this.queue !== undefined) {
+      this.queue.clear();
+      for (let item = this.items.shift(); item !== undefined; item = this.items.shift()) {
+        void this.handle(item);
+      }
+    }
   }
 
   private isIdle(): boolean {
-    return this.items.length === 0 && this.inProgress === 0;
+    return this.waiting === 0 && this.inProgress === 0;
   }
 
   private scheduler(): PQueue {
     if (this.queue === undefined) {
       PQueueClass ??= (requireModule('p-queue') as { default: typeof PQueue }).default;
-      this.queue = new PQueueClass({ concurrency: this.options.concurrency });
+      const rate = this.options.rateLimit;
+      this.queue = new PQueueClass({
+        concurrency: this.options.concurrency,
+        ...(rate === undefined
+          ? {}
+          : { intervalCap: rate.count, interval: rate.intervalMs, strict: true }),
+      });
     }
     return this.queue;
   }

@@ -33,6 +33,20 @@ export interface MailboxOptions {
    * @default 'reject'
    */
   overflow?: OverflowPolicy;
+  /**
+   * At most `count` messages start per `intervalMs` (p-queue's interval cap, a
+   * sliding window). Messages beyond the rate wait in the mailbox, within its
+   * capacity; overflow follows the policy above. For actors that call a
+   * rate-limited API, or must not be driven faster than a device.
+   * @default undefined (no limit)
+   */
+  rateLimit?: RateLimit | undefined;
+}
+
+/** A rate: at most `count` in any `intervalMs`. */
+export interface RateLimit {
+  count: number;
+  intervalMs: number;
 }
 
 /** Options of {@link ActorSystem}. */
@@ -181,7 +195,8 @@ export interface ActorSystemOptions {
   logger?: Logger;
 }
 
-export type ResolvedMailboxOptions = Required<MailboxOptions>;
+export type ResolvedMailboxOptions = Required<Omit<MailboxOptions, 'rateLimit'>> &
+  Pick<MailboxOptions, 'rateLimit'>;
 
 export interface ResolvedActorSystemOptions extends Required<
   Omit<ActorSystemOptions, 'mailbox' | 'url'>
@@ -198,7 +213,7 @@ export const DEFAULTS = {
   maxMessageBytes: 256 * 1024 * 1024,
   claimCheckBytes: 1024 * 1024,
   claimCheckTtlMs: 60_000,
-  mailbox: { capacity: 10_000, concurrency: 1, overflow: 'reject' },
+  mailbox: { capacity: 10_000, concurrency: 1, overflow: 'reject', rateLimit: undefined },
   dedupeWindowMs: 10_000,
   dedupeMaxEntries: 100_000,
   maxClockSkewMs: 10_000,
@@ -225,6 +240,10 @@ export function resolveMailboxOptions(
   const overflow: string = resolved.overflow;
   if (overflow !== 'reject' && overflow !== 'drop') {
     throw new InvalidOptionError('mailbox.overflow', `must be 'reject' or 'drop', got ${overflow}`);
+  }
+  if (resolved.rateLimit !== undefined) {
+    positiveInteger('mailbox.rateLimit.count', resolved.rateLimit.count);
+    positiveInteger('mailbox.rateLimit.intervalMs', resolved.rateLimit.intervalMs);
   }
   return resolved;
 }

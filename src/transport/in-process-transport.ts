@@ -2,7 +2,8 @@
  * A broker inside this process, for fast unit tests of logic above the
  * transport (dispatch order, settling asks, claim-check refusals, dedupe):
  * PUBLISH/SUBSCRIBE between the transports it hands out, and the few string
- * commands the claim check uses. Delivery is asynchronous and in order, as
+ * and sorted-set commands the claim check and the registry use (no Lua, so no
+ * name claims, and no expiry). Delivery is asynchronous and in order, as
  * from Redis; nothing here pretends to be Redis for anything else, so every
  * behaviour that crosses Redis keeps its integration test.
  */
@@ -30,6 +31,8 @@ const bytesOf = (argument: CommandArgument): Buffer =>
 export class InProcessBroker {
   private readonly subscribers = new Map<string, Set<InProcessTransport>>();
   private readonly strings = new Map<string, Buffer>();
+  /** Sorted sets, enough for the registry: member → score. */
+  private readonly sortedSets = new Map<string, Map<string, number>>();
 
   /** A transport connected to this broker. */
   connect(name = 'in-process'): InProcessTransport {
@@ -78,6 +81,42 @@ export class InProcessBroker {
       }
       case 'PUBLISH':
         return this.publish(key, bytesOf(args[2] ?? ''));
+      case 'MGET':
+        return args.slice(1).map((each) => this.strings.get(String(each)) ?? null);
+      case 'PEXPIRE':
+        // Time does not pass for the in-process broker: keys live until deleted.
+        return this.strings.has(key) || this.sortedSets.has(key) ? 1 : 0;
+      case 'ZADD': {
+        const set = this.sortedSets.get(key) ?? new Map<string, number>();
+        this.sortedSets.set(key, set);
+        for (let i = 2; i + 1 < args.length; i += 2) set.set(String(args[i + 1]), Number(args[i]));
+        return (args.length - 2) / 2;
+      }
+      case 'ZREM': {
+        let removed = 0;
+        for (const member of args.slice(2))
+          if (this.sortedSets.get(key)?.delete(String(member))) removed++;
+        return removed;
+      }
+      case 'ZRANGEBYSCORE':
+      case 'ZREMRANGEBYSCORE': {
+        const set = this.sortedSets.get(key) ?? new Map<string, number>();
+        const bound = (text: string, low: boolean): ((score: number) => boolean) => {
+          if (text === '-inf' || text === '+inf') return () => true;
+          const exclusive = text.startsWith('(');
+          const value = Number(exclusive ? text.slice(1) : text);
+          if (low) return (score) => (exclusive ? score > value : score >= value);
+          return (score) => (exclusive ? score < value : score <= value);
+        };
+        const min = bound(String(args[2]), true);
+        const max = bound(String(args[3]), false);
+        const members = [...set].filter(([, score]) => min(score) && max(score));
+        if (name === 'ZRANGEBYSCORE') {
+          return members.sort((a, b) => a[1] - b[1]).map(([member]) => Buffer.from(member));
+        }
+        for (const [member] of members) set.delete(member);
+        return members.length;
+      }
       default:
         return new RedisReplyError(`ERR ${name} is not supported by the in-process broker`);
     }
@@ -86,7 +125,8 @@ export class InProcessBroker {
 
 export class InProcessTransport extends EventEmitter<TransportEvents> implements Transport {
   readonly displayUrl: string;
-  readonly backlogBytes = 0;
+  /** Nothing waits to be written here; a test may set it to simulate a congested socket. */
+  backlogBytes = 0;
   private readonly handlers = new Map<string, MessageHandler>();
   private closed = false;
   private written = 0;

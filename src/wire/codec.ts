@@ -110,8 +110,11 @@ function createSuperJson(context: () => AttachmentContext | undefined): SuperJSO
   return superjson;
 }
 
-/** Whether `value` is already plain JSON, so superjson can be skipped. */
-function isPlainJson(value: unknown, depth: number): boolean {
+/**
+ * Whether `value` is already plain JSON, so superjson can be skipped. Objects
+ * deeper than `maxDepth` make it say no: the careful path then decides.
+ */
+function isPlainJson(value: unknown, depth: number, maxDepth: number): boolean {
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -120,10 +123,10 @@ function isPlainJson(value: unknown, depth: number): boolean {
       return Number.isFinite(value) && !Object.is(value, -0);
     case 'object': {
       if (value === null) return true;
-      if (depth > PLAIN_CHECK_DEPTH) return false;
+      if (depth > maxDepth) return false;
       if (Array.isArray(value)) {
         for (let i = 0; i < value.length; i++) {
-          if (!(i in value) || !isPlainJson(value[i], depth + 1)) return false;
+          if (!(i in value) || !isPlainJson(value[i], depth + 1, maxDepth)) return false;
         }
         return true;
       }
@@ -132,7 +135,8 @@ function isPlainJson(value: unknown, depth: number): boolean {
       for (const key in value) {
         // Refused on the careful path, with a message that says where.
         if (key === '__proto__' || key === 'constructor' || key === 'prototype') return false;
-        if (!isPlainJson((value as Record<string, unknown>)[key], depth + 1)) return false;
+        if (!isPlainJson((value as Record<string, unknown>)[key], depth + 1, maxDepth))
+          return false;
       }
       return true;
     }
@@ -222,7 +226,12 @@ export class Codec {
   /** Attachments of decoded binary frames, until their body is read. */
   private readonly attachmentsOf = new WeakMap<Envelope, AttachmentContext>();
 
-  constructor(private readonly limits: CodecLimits) {}
+  /** Objects nested up to here may take the plain path: never deeper than receivers accept. */
+  private readonly plainCheckDepth: number;
+
+  constructor(private readonly limits: CodecLimits) {
+    this.plainCheckDepth = Math.min(PLAIN_CHECK_DEPTH, limits.maxNestingDepth - 1);
+  }
 
   /**
    * Sets `body` on `envelope` and serialises it: JSON text, or a binary frame
@@ -233,7 +242,7 @@ export class Codec {
    */
   encode(envelope: Envelope, body: unknown): EncodedMessage {
     // The common case, a plain JSON body, allocates nothing beyond its text.
-    const plain = body === undefined || isPlainJson(body, 0);
+    const plain = body === undefined || isPlainJson(body, 0, this.plainCheckDepth);
     if (plain) {
       if (body !== undefined) envelope.body = body;
     } else {

@@ -1,0 +1,73 @@
+/**
+ * An actor system's collaborators wired over the in-process broker: the
+ * receive and send pipelines without Redis, for fast tests of their logic.
+ * (Names cannot be claimed there: it runs no Lua. Every behaviour that
+ * crosses Redis has its integration test elsewhere.)
+ */
+import { EventEmitter } from 'node:events';
+import { onTestFinished } from 'vitest';
+import { type SystemParts, assembleSystem } from '../../src/core/assemble.js';
+import type { ActorSystemEvents } from '../../src/core/events.js';
+import { type ActorSystemOptions, resolveActorSystemOptions } from '../../src/core/options.js';
+import type { SystemStats } from '../../src/core/stats.js';
+import { InProcessBroker, type InProcessTransport } from '../../src/transport/index.js';
+import { captureLogger } from '../helpers.js';
+
+export interface InProcessSystem extends SystemParts {
+  address: string;
+  transport: InProcessTransport;
+  events: EventEmitter<ActorSystemEvents>;
+  logger: ReturnType<typeof captureLogger>;
+  stop(): Promise<void>;
+}
+
+let systems = 0;
+
+export async function inProcessSystem(
+  broker: InProcessBroker,
+  options: ActorSystemOptions = {},
+): Promise<InProcessSystem> {
+  const logger = captureLogger();
+  const resolved = resolveActorSystemOptions({ url: 'memory://unit', logger, ...options });
+  const address = `unit-${++systems}`;
+  const transport = broker.connect(address);
+  const events = new EventEmitter<ActorSystemEvents>();
+  let state: SystemStats['state'] = 'running';
+  const parts = assembleSystem(resolved, transport, address, {
+    events,
+    state: () => state,
+    stats: () => ({
+      address,
+      namespace: resolved.namespace,
+      state,
+      connected: true,
+      subscribed: true,
+      connectionLosses: 0,
+      pendingAsks: parts.asks.size,
+      sent: parts.outbox.sent,
+      received: parts.diagnostics.received,
+      ...parts.diagnostics.counters(),
+      actors: parts.actors.stats(),
+    }),
+    startedAt: Date.now(),
+  });
+  await transport.subscribe(parts.names.channel(address), (payload) => {
+    parts.dispatcher.receive(payload, parts.actors.main);
+  });
+  const stop = async (): Promise<void> => {
+    state = 'stopping';
+    parts.presence.stop();
+    parts.connection.stop();
+    await parts.actors.retire(parts.actors.all());
+    parts.asks.rejectAll(() => new Error('stopped'));
+    await transport.close();
+    state = 'stopped';
+  };
+  onTestFinished(stop);
+  return { ...parts, address, transport, events, logger, stop };
+}
+
+/** A fresh broker for one test. */
+export function broker(): InProcessBroker {
+  return new InProcessBroker();
+}
