@@ -28,6 +28,23 @@ describe('lifecycle', () => {
     expect(await subscribers(`${namespace}:${second.address}`)).toBe(1);
   });
 
+  it('await using stops the system when its block ends', async () => {
+    const namespace = uniqueNamespace();
+    let inside: ActorSystem | undefined;
+    {
+      await using system = await ActorSystem.start({
+        url: redisUrl(),
+        namespace,
+        logger: captureLogger(),
+      });
+      await system.spawn(defineActor({ handlers: {} }), { name: 'scoped' });
+      expect(await subscribers(`${namespace}:scoped`)).toBe(1);
+      inside = system;
+    }
+    expect(inside.state).toBe('stopped');
+    expect(await subscribers(`${namespace}:scoped`)).toBe(0);
+  });
+
   it('stop() is idempotent, unsubscribes every mailbox and refuses further sends', async () => {
     const namespace = uniqueNamespace();
     const system = await ActorSystem.start({ url: redisUrl(), namespace });
