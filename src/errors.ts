@@ -258,14 +258,21 @@ export class NameTakenError extends RedisActorsError {
   }
 }
 
-/** A child process could not be started: it exited, or sent no READY in time. */
+/**
+ * A child process could not be started: it exited, or sent no READY in time,
+ * or (a TypeScript module without the tsx loader) it could not be run at all.
+ */
 export class SpawnError extends RedisActorsError {
   static readonly code = 'SPAWN_FAILED';
   constructor(
     readonly childName: string,
     readonly module: string,
-    /** `exited`: the child exited before READY; `ready-timeout`: no READY in time (it was killed). */
-    readonly reason: 'exited' | 'ready-timeout',
+    /**
+     * `exited`: the child exited before READY; `ready-timeout`: no READY in time
+     * (it was killed); `loader-missing`: the module is TypeScript and tsx is not
+     * installed, so no process was started.
+     */
+    readonly reason: 'exited' | 'ready-timeout' | 'loader-missing',
     readonly exitCode: number | null,
     readonly signal: string | null,
     /** Last lines the child wrote to stderr. */
@@ -275,10 +282,13 @@ export class SpawnError extends RedisActorsError {
     super(
       SpawnError.code,
       `child "${childName}" (${module}) ${detail}.` +
-        (stderrTail.length > 0
-          ? ` Last stderr lines:\n  ${stderrTail.join('\n  ')}`
-          : ' It wrote nothing to stderr.') +
-        `\nCheck that the module runs on its own (node ${module}) and calls runActor().`,
+        // No process ran: there is no output to show, and the detail says what to install.
+        (reason === 'loader-missing'
+          ? ''
+          : (stderrTail.length > 0
+              ? ` Last stderr lines:\n  ${stderrTail.join('\n  ')}`
+              : ' It wrote nothing to stderr.') +
+            `\nCheck that the module runs on its own (node ${module}) and calls runActor().`),
     );
   }
 }

@@ -11,16 +11,19 @@ export { runActor } from './supervision/run-actor.js';
 export type { RunActorOptions, RunningActor } from './supervision/run-actor.js';
 export { Supervisor } from './supervision/supervisor.js';
 export type {
-  ChildExit,
-  ChildInfo,
   ChildSpec,
-  ChildState,
-  ExitReason,
   RestartBackoff,
   RestartType,
   SupervisionStrategy,
   SupervisorOptions,
-} from './supervision/supervisor.js';
+} from './supervision/supervisor-options.js';
+export type {
+  ChildExit,
+  ChildInfo,
+  ChildState,
+  ExitReason,
+  SupervisorEvents,
+} from './supervision/supervisor-events.js';
 export type { OutputSink, ProcessExit } from './supervision/supervised-process.js';
 export { runSupervisor } from './supervision/run-supervisor.js';
 export type { RunSupervisorOptions, RunningSupervisor } from './supervision/run-supervisor.js';

@@ -1,6 +1,6 @@
 /** Shared test helpers: per-test namespaces, systems that stop themselves, raw clients, child processes. */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { nanoid } from 'nanoid';
@@ -251,25 +251,27 @@ export function isRunning(pid: number): boolean {
 
 /**
  * For tests that run the built package (`npx redis-actors`, dist/actors): fails
- * at once, with what to do, when dist/ is missing or older than src/.
+ * at once, with what to do, when dist/ is missing or was built from other
+ * sources. By content, not mtimes (a fresh clone's mtimes say nothing): the
+ * build writes a digest of src/ and actors/ to dist/source-digest.txt, and
+ * scripts/source-digest.mjs recomputes it here.
  */
 export function assertBuildIsCurrent(): void {
-  const newest = (dir: string): number =>
-    Math.max(
-      0,
-      ...readdirSync(dir, { withFileTypes: true }).map((entry) => {
-        const full = path.join(dir, entry.name);
-        return entry.isDirectory() ? newest(full) : statSync(full).mtimeMs;
-      }),
-    );
-  const built = path.join(repoRoot, 'dist', 'src', 'index.js');
-  const sources = Math.max(
-    newest(path.join(repoRoot, 'src')),
-    newest(path.join(repoRoot, 'actors')),
-  );
-  if (!existsSync(built) || sources > statSync(built).mtimeMs) {
+  const digestFile = path.join(repoRoot, 'dist', 'source-digest.txt');
+  if (!existsSync(digestFile) || !existsSync(path.join(repoRoot, 'dist', 'src', 'index.js'))) {
     throw new Error(
-      'dist/ is missing or older than src/: run `npm run build` (npm install does it too)',
+      'dist/ is missing or incomplete: run `npm run build` (npm install does it too)',
+    );
+  }
+  const built = readFileSync(digestFile, 'utf8').trim();
+  const current = execFileSync(
+    process.execPath,
+    [path.join(repoRoot, 'scripts', 'source-digest.mjs')],
+    { cwd: repoRoot, encoding: 'utf8' },
+  ).trim();
+  if (built !== current) {
+    throw new Error(
+      'dist/ was built from other sources than src/ and actors/ hold now: run `npm run build`',
     );
   }
 }

@@ -7,6 +7,7 @@ import {
   InvalidOptionError,
   SpawnError,
   Supervisor,
+  type SupervisorEvents,
   type SupervisorOptions,
 } from '../src/index.js';
 import {
@@ -45,24 +46,31 @@ async function supervise(options: SupervisorOptions = {}) {
 async function killTheMiddleOfThree(supervisor: Supervisor) {
   const before: ChildInfo[] = [];
   for (const name of ['a', 'b', 'c']) before.push(await supervisor.spawn({ name, module: WORKER }));
-  const restartedC = next<ChildInfo>(supervisor, 'child-started', (child) => child.name === 'c');
+  const restartedC = next(supervisor, 'child-started', (child) => child.name === 'c');
   process.kill(before[1]?.pid ?? 0, 'SIGKILL');
   await restartedC;
   return { before, after: supervisor.children() };
 }
 
-function next<T>(
+type SupervisorEvent = keyof SupervisorEvents;
+type Payload<Event extends SupervisorEvent> = SupervisorEvents[Event][0];
+
+/** The payload of the next `event` that `matches`. */
+function next<Event extends SupervisorEvent>(
   supervisor: Supervisor,
-  event: string,
-  matches: (value: T) => boolean = () => true,
-): Promise<T> {
+  event: Event,
+  matches: (value: Payload<Event>) => boolean = () => true,
+): Promise<Payload<Event>> {
+  // Listening through the union of all events: TypeScript cannot narrow a generic event name.
+  const name: SupervisorEvent = event;
   return new Promise((resolve) => {
-    const listener = (value: T): void => {
-      if (!matches(value)) return;
-      supervisor.off(event, listener);
-      resolve(value);
+    const listener = (value: Payload<SupervisorEvent>): void => {
+      const payload = value as Payload<Event>; // `name` is `event`, so this is its payload
+      if (!matches(payload)) return;
+      supervisor.off(name, listener);
+      resolve(payload);
     };
-    supervisor.on(event, listener);
+    supervisor.on(name, listener);
   });
 }
 
@@ -95,8 +103,8 @@ describe('supervisor', () => {
   it('restarts a child killed with kill -9: new pid, reachable under the same name', async () => {
     const { supervisor, client } = await supervise();
     const first = await supervisor.spawn({ name: 'phoenix', module: WORKER });
-    const exited = next<ChildExit>(supervisor, 'child-exited');
-    const restarted = next<ChildInfo>(supervisor, 'child-started');
+    const exited = next(supervisor, 'child-exited');
+    const restarted = next(supervisor, 'child-started');
     process.kill(first.pid ?? 0, 'SIGKILL');
     expect(await exited).toMatchObject({
       name: 'phoenix',
@@ -165,8 +173,8 @@ describe('supervisor', () => {
       hangTimeoutMs: 1500,
     });
     const first = await supervisor.spawn({ name: 'stuck', module: WORKER, shutdownTimeoutMs: 500 });
-    const exited = next<ChildExit>(supervisor, 'child-exited');
-    const restarted = next<ChildInfo>(supervisor, 'child-started');
+    const exited = next(supervisor, 'child-exited');
+    const restarted = next(supervisor, 'child-started');
     await client.tell('stuck', 'hang');
     // Its SIGTERM handler cannot run on a stuck main thread, so SIGKILL ends it.
     expect(await exited).toMatchObject({
@@ -223,25 +231,13 @@ describe('supervisor', () => {
     await supervisor.spawn({ name: 'ok-transient', module: WORKER, restart: 'transient' });
     await supervisor.spawn({ name: 'bad-transient', module: WORKER, restart: 'transient' });
     await supervisor.spawn({ name: 'temporary', module: WORKER, restart: 'temporary' });
-    const okExit = next<ChildExit>(
-      supervisor,
-      'child-exited',
-      (exit) => exit.name === 'ok-transient',
-    );
+    const okExit = next(supervisor, 'child-exited', (exit) => exit.name === 'ok-transient');
     await client.tell('ok-transient', 'quit', 0);
     expect(await okExit).toMatchObject({ code: 0, reason: 'exited' });
-    const restarted = next<ChildInfo>(
-      supervisor,
-      'child-started',
-      (child) => child.name === 'bad-transient',
-    );
+    const restarted = next(supervisor, 'child-started', (child) => child.name === 'bad-transient');
     await client.tell('bad-transient', 'quit', 2);
     expect((await restarted).restarts).toBe(1);
-    const temporaryExit = next<ChildExit>(
-      supervisor,
-      'child-exited',
-      (exit) => exit.name === 'temporary',
-    );
+    const temporaryExit = next(supervisor, 'child-exited', (exit) => exit.name === 'temporary');
     await client.tell('temporary', 'quit', 2);
     expect(await temporaryExit).toMatchObject({ code: 2 });
     // The restart of bad-transient was observed; temporary and ok-transient stay down.
@@ -257,8 +253,8 @@ describe('supervisor', () => {
   it('waits the backoff before a restart', async () => {
     const { supervisor } = await supervise({ backoff: { initialMs: 400 } });
     const first = await supervisor.spawn({ name: 'slowly-back', module: WORKER });
-    const exited = next<ChildExit>(supervisor, 'child-exited');
-    const restarted = next<ChildInfo>(supervisor, 'child-started');
+    const exited = next(supervisor, 'child-exited');
+    const restarted = next(supervisor, 'child-started');
     process.kill(first.pid ?? 0, 'SIGKILL');
     await exited;
     const exitSeenAt = Date.now();
@@ -302,12 +298,12 @@ describe('supervisor', () => {
     const me = ['sup', process.pid, system.address, os.hostname()];
     expect(await listed()).toEqual([entry(r1), entry(r2), entry(r3), me]);
 
-    const r2Exit = next<ChildExit>(supervisor, 'child-exited', (exit) => exit.name === 'r2');
+    const r2Exit = next(supervisor, 'child-exited', (exit) => exit.name === 'r2');
     await client.tell('r2', 'quit', 0);
     await r2Exit;
     expect(await listed()).toEqual([entry(r1), entry(r3), me]);
 
-    const r3Back = next<ChildInfo>(supervisor, 'child-started', (child) => child.name === 'r3');
+    const r3Back = next(supervisor, 'child-started', (child) => child.name === 'r3');
     process.kill(r3.pid ?? 0, 'SIGKILL');
     const newR3 = await r3Back;
     expect(await listed()).toEqual([entry(r1), entry(newR3), me]);

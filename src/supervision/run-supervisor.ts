@@ -7,7 +7,7 @@
 import { ActorSystem } from '../core/index.js';
 import { findBroker } from '../broker/index.js';
 import type { ActorSystemOptions } from '../core/index.js';
-import type { ChildSpec, SupervisorOptions } from './supervisor.js';
+import type { ChildSpec, SupervisorOptions } from './supervisor-options.js';
 import { Supervisor } from './supervisor.js';
 
 export interface RunSupervisorOptions extends SupervisorOptions {

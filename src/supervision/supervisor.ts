@@ -4,165 +4,40 @@
  * heartbeats, and restarts the ones that die, as Erlang/OTP supervisors do
  * (strategies one_for_one / one_for_all / rest_for_one; permanent / transient /
  * temporary children; restart intensity within a period, then escalation).
+ *
+ * Its options are in supervisor-options.ts, its events in supervisor-events.ts,
+ * a child's record and launch in child-lifecycle.ts, and which children a
+ * failure restarts, and when, in restart-plan.ts.
  */
 import { EventEmitter } from 'node:events';
-import { type ActorSystem, defineActor, positiveInteger } from '../core/index.js';
-import { EscalationError, InvalidOptionError, SpawnError } from '../errors.js';
-import { READY_TYPE, type ReadyBody, assertValidName, processAddress } from '../wire/index.js';
-import { resolveChildModule } from './module-path.js';
+import { type ActorSystem, defineActor } from '../core/index.js';
+import { EscalationError, InvalidOptionError } from '../errors.js';
+import { READY_TYPE, type ReadyBody, processAddress } from '../wire/index.js';
+import { ChildLauncher, SupervisedChild, describeExit } from './child-lifecycle.js';
 import { RestartIntensity } from './restart-intensity.js';
-import type { OutputSink, ProcessExit } from './supervised-process.js';
-import { SupervisedProcess } from './supervised-process.js';
-
-/** When a child is restarted: always, only after a failure, or never. */
-export type RestartType = 'permanent' | 'transient' | 'temporary';
-
-/** Which children restart when one fails. */
-export type SupervisionStrategy = 'one_for_one' | 'one_for_all' | 'rest_for_one';
-
-/** What to run as a child and how to treat it. */
-export interface ChildSpec {
-  /** Unique among the supervisor's children; the actor is reachable by this name. */
-  name: string;
-  /**
-   * Module to run: a path relative to the working directory, or a module of this
-   * package such as `actors/clock.ts`. TypeScript runs without a build step.
-   */
-  module: string;
-  /** Extra command-line arguments for the child. */
-  args?: string[];
-  /** Extra environment variables for the child. */
-  env?: Record<string, string>;
-  /**
-   * `permanent`: restarted whenever it exits; `transient`: restarted unless it
-   * exits with code 0; `temporary`: never restarted.
-   * @default 'permanent'
-   */
-  restart?: RestartType;
-  /**
-   * Time allowed between spawning and the child's READY.
-   * @default 10000
-   */
-  readyTimeoutMs?: number;
-  /**
-   * Time allowed between SIGTERM and SIGKILL when stopping the child.
-   * @default 5000
-   */
-  shutdownTimeoutMs?: number;
-}
-
-/** Delays between restarts, growing with each restart within the period. */
-export interface RestartBackoff {
-  /** @default 100 */
-  initialMs?: number;
-  /** @default 5000 */
-  maxMs?: number;
-  /** @default 2 */
-  factor?: number;
-}
-
-export interface SupervisorOptions {
-  /** Name of the supervisor's own actor (children are told its address). */
-  name?: string;
-  /** @default 'one_for_one' */
-  strategy?: SupervisionStrategy;
-  /**
-   * Most restarts allowed within `periodMs`; one more stops every child and
-   * fails the supervisor with EscalationError.
-   * @default 3
-   */
-  intensity?: number;
-  /** @default 5000 */
-  periodMs?: number;
-  /**
-   * Wait before each restart, doubling per recent restart. `false` restarts at once.
-   * @default false
-   */
-  backoff?: RestartBackoff | false;
-  /**
-   * Interval of the children's watchdog beats.
-   * @default 500
-   */
-  heartbeatIntervalMs?: number;
-  /**
-   * A child whose beats stop for this long (frozen, or dead without exiting) is killed and restarted.
-   * @default 3000
-   */
-  heartbeatTimeoutMs?: number;
-  /**
-   * A child whose main thread has not run for this long (busy loop, deadlock) is
-   * killed and restarted. Shorter CPU-bound stretches are healthy.
-   * @default 30000
-   */
-  hangTimeoutMs?: number;
-  /**
-   * Children's output: forwarded to this process's stdout/stderr with a
-   * `[name:pid]` prefix, ignored, or given to a function.
-   * @default 'forward'
-   */
-  output?: 'forward' | 'ignore' | OutputSink;
-}
-
-export type ChildState = 'starting' | 'running' | 'stopping' | 'stopped';
-
-/** A child as the supervisor reports it. */
-export interface ChildInfo {
-  name: string;
-  module: string;
-  restart: RestartType;
-  state: ChildState;
-  /** Current process id (changes with each restart). */
-  pid: number | undefined;
-  /** Current mailbox address, `<hostname>-<pid>`. */
-  address: string | undefined;
-  /** How many times it was restarted. */
-  restarts: number;
-  /** When the current process sent READY, ms since the epoch. */
-  readyAt: number | undefined;
-}
-
-/** Why a child exited, as the `child-exited` event says. */
-export type ExitReason = 'exited' | 'hung' | 'unresponsive' | 'stopped';
-
-export interface ChildExit extends ProcessExit {
-  name: string;
-  pid: number;
-  reason: ExitReason;
-}
-
-interface ResolvedChildSpec extends Required<ChildSpec> {
-  modulePath: string;
-  execArgv: string[];
-}
-
-interface SupervisedChild {
-  spec: ResolvedChildSpec;
-  state: ChildState;
-  process: SupervisedProcess | undefined;
-  address: string | undefined;
-  readyAt: number | undefined;
-  restarts: number;
-  /** Set when the supervisor kills the child for a missed deadline. */
-  killReason: 'hung' | 'unresponsive' | undefined;
-}
-
-const CHILD_DEFAULTS = {
-  restart: 'permanent',
-  readyTimeoutMs: 10_000,
-  shutdownTimeoutMs: 5000,
-} as const;
+import { backoffDelayMs, restartGroup } from './restart-plan.js';
+import type { ProcessExit, SupervisedProcess } from './supervised-process.js';
+import type { ChildExit, ChildInfo, ExitReason, SupervisorEvents } from './supervisor-events.js';
+import {
+  type ChildSpec,
+  type ResolvedSupervisorOptions,
+  type SupervisorOptions,
+  resolveChildSpec,
+  resolveSupervisorOptions,
+} from './supervisor-options.js';
 
 /**
- * Events: `child-started` (ChildInfo, also after each restart), `child-exited`
- * (ChildExit), `escalated` (EscalationError).
+ * Events (typed, see {@link SupervisorEvents}): `child-started` (ChildInfo,
+ * also after each restart), `child-exited` (ChildExit), `escalated`
+ * (EscalationError).
  */
-export class Supervisor extends EventEmitter {
+export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** Mailbox address of the supervisor's actor, passed to every child. */
   readonly address: string;
   /** Resolves once stop() finished; rejects with EscalationError when the supervisor gave up. */
   readonly done: Promise<void>;
   private readonly childList: SupervisedChild[] = [];
-  private readonly readyWaiters = new Map<number, (body: ReadyBody) => void>();
+  private readonly launcher: ChildLauncher;
   private readonly intensity: RestartIntensity;
   private readonly watchTimer: NodeJS.Timeout;
   private state: 'running' | 'stopping' | 'stopped' | 'failed' = 'running';
@@ -173,10 +48,16 @@ export class Supervisor extends EventEmitter {
   private constructor(
     private readonly system: ActorSystem,
     address: string,
-    private readonly options: Required<Omit<SupervisorOptions, 'name'>>,
+    private readonly options: ResolvedSupervisorOptions,
   ) {
     super();
     this.address = address;
+    this.launcher = new ChildLauncher({
+      system,
+      parentAddress: address,
+      output: options.output,
+      heartbeatIntervalMs: options.heartbeatIntervalMs,
+    });
     this.intensity = new RestartIntensity(options.intensity, options.periodMs);
     this.done = new Promise<void>((resolve, reject) => {
       this.settleDone = (error) => {
@@ -194,40 +75,14 @@ export class Supervisor extends EventEmitter {
 
   /** Starts a supervisor in `system`; its actor receives the children's READY. */
   static async start(system: ActorSystem, options: SupervisorOptions = {}): Promise<Supervisor> {
-    const resolved = {
-      strategy: options.strategy ?? 'one_for_one',
-      intensity: options.intensity ?? 3,
-      periodMs: options.periodMs ?? 5000,
-      backoff: options.backoff ?? false,
-      heartbeatIntervalMs: options.heartbeatIntervalMs ?? 500,
-      heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 3000,
-      hangTimeoutMs: options.hangTimeoutMs ?? 30_000,
-      output: options.output ?? 'forward',
-    } satisfies Required<Omit<SupervisorOptions, 'name'>>;
-    if (!['one_for_one', 'one_for_all', 'rest_for_one'].includes(resolved.strategy)) {
-      throw new InvalidOptionError('strategy', `must be one_for_one, one_for_all or rest_for_one`);
-    }
-    for (const key of [
-      'periodMs',
-      'heartbeatIntervalMs',
-      'heartbeatTimeoutMs',
-      'hangTimeoutMs',
-    ] as const) {
-      positiveInteger(key, resolved[key]);
-    }
-    if (!Number.isInteger(resolved.intensity) || resolved.intensity < 0) {
-      throw new InvalidOptionError(
-        'intensity',
-        `must be an integer >= 0, got ${resolved.intensity}`,
-      );
-    }
+    const resolved = resolveSupervisorOptions(options);
     // The actor exists before the supervisor object (which needs its address).
     const created: { supervisor?: Supervisor } = {};
     const ref = await system.spawn(
       defineActor({
         handlers: {
           [READY_TYPE]: (body: ReadyBody) => {
-            created.supervisor?.onReady(body);
+            created.supervisor?.launcher.onReady(body);
           },
           children: () => created.supervisor?.children() ?? [],
         },
@@ -241,20 +96,15 @@ export class Supervisor extends EventEmitter {
   /**
    * Starts a child and resolves once it sent READY. Rejects with SpawnError
    * (exit code, signal, stderr tail) if it exits first or sends no READY in time
-   * (it is then killed, and not restarted), or InvalidOptionError for a bad spec.
+   * (it is then killed, and not restarted), or if it is TypeScript and tsx is
+   * not installed (reason `loader-missing`); or with InvalidOptionError for a
+   * bad spec.
    */
   async spawn(spec: ChildSpec): Promise<ChildInfo> {
     if (this.state !== 'running')
       throw new InvalidOptionError('spawn', 'the supervisor is not running');
-    const child: SupervisedChild = {
-      spec: this.resolveSpec(spec),
-      state: 'starting',
-      process: undefined,
-      address: undefined,
-      readyAt: undefined,
-      restarts: 0,
-      killReason: undefined,
-    };
+    const takenNames = this.childList.map((child) => child.name);
+    const child = new SupervisedChild(resolveChildSpec(spec, takenNames));
     this.childList.push(child);
     try {
       await this.startChild(child);
@@ -262,18 +112,17 @@ export class Supervisor extends EventEmitter {
       this.childList.splice(this.childList.indexOf(child), 1);
       throw error;
     }
-    return this.info(child);
+    return child.info();
   }
 
   /** Every child, in start order. */
   children(): ChildInfo[] {
-    return this.childList.map((child) => this.info(child));
+    return this.childList.map((child) => child.info());
   }
 
   /** The child with this name. */
   child(name: string): ChildInfo | undefined {
-    const child = this.childList.find((candidate) => candidate.spec.name === name);
-    return child === undefined ? undefined : this.info(child);
+    return this.childList.find((candidate) => candidate.name === name)?.info();
   }
 
   /**
@@ -295,100 +144,17 @@ export class Supervisor extends EventEmitter {
     }
   }
 
-  private resolveSpec(spec: ChildSpec): ResolvedChildSpec {
-    assertValidName('child name', spec.name);
-    if (this.childList.some((child) => child.spec.name === spec.name)) {
-      throw new InvalidOptionError(
-        'child name',
-        `this supervisor already has a child named "${spec.name}"`,
-      );
-    }
-    const resolved = { ...CHILD_DEFAULTS, args: [], env: {}, ...spec };
-    if (!['permanent', 'transient', 'temporary'].includes(resolved.restart)) {
-      throw new InvalidOptionError('restart', `must be permanent, transient or temporary`);
-    }
-    positiveInteger('readyTimeoutMs', resolved.readyTimeoutMs);
-    positiveInteger('shutdownTimeoutMs', resolved.shutdownTimeoutMs);
-    const module = resolveChildModule(spec.module);
-    return { ...resolved, modulePath: module.path, execArgv: module.execArgv };
-  }
-
   private async startChild(child: SupervisedChild): Promise<void> {
-    const { spec } = child;
-    const process_ = new SupervisedProcess({
-      name: spec.name,
-      modulePath: spec.modulePath,
-      execArgv: spec.execArgv,
-      args: spec.args,
-      parentAddress: this.address,
-      output: this.options.output,
-      env: {
-        ...process.env,
-        REDIS_URL: this.system.options.url,
-        REDIS_ACTORS_NAMESPACE: this.system.namespace,
-        REDIS_ACTORS_HEARTBEAT_MS: String(this.options.heartbeatIntervalMs),
-        ...spec.env,
-      },
-    });
-    child.process = process_;
-    child.state = 'starting';
-    child.address = undefined;
-    child.readyAt = undefined;
-    child.killReason = undefined;
-    const ready = new Promise<ReadyBody>((resolve) => {
-      this.readyWaiters.set(process_.pid, resolve);
-    });
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(resolve, spec.readyTimeoutMs, 'timeout');
-    });
-    const outcome = await Promise.race([ready, process_.exited, timedOut]);
-    clearTimeout(timer);
-    this.readyWaiters.delete(process_.pid);
-    if (outcome === 'timeout' || !('address' in outcome)) {
-      // A child that failed to start is killed and never reused.
-      process_.kill();
-      const exit = await process_.exited;
-      child.state = 'stopped';
-      // It may have claimed its name before failing: free it for the next attempt.
-      await this.system.registry
-        .releaseNames(processAddress(1, undefined, process_.pid), [spec.name])
-        .catch(() => undefined);
-      throw new SpawnError(
-        spec.name,
-        spec.module,
-        outcome === 'timeout' ? 'ready-timeout' : 'exited',
-        exit.code,
-        exit.signal,
-        process_.stderrTail(),
-        outcome === 'timeout'
-          ? `sent no READY within ${spec.readyTimeoutMs} ms and was killed`
-          : `exited before READY (${describeExit(exit)})`,
-      );
-    }
+    const process_ = await this.launcher.launch(child);
     child.state = this.state === 'running' ? 'running' : 'stopping';
-    child.address = outcome.address;
-    child.readyAt = Date.now();
-    // Deadlines run from READY: loading the module may take longer than a heartbeat timeout.
-    process_.lastBeatAt = child.readyAt;
     void process_.exited.then((exit) => {
       this.onExit(child, process_, exit);
     });
     if (child.state === 'stopping') {
-      await process_.terminate(spec.shutdownTimeoutMs);
+      await process_.terminate(child.spec.shutdownTimeoutMs);
       return;
     }
-    this.emit('child-started', this.info(child));
-  }
-
-  private onReady(body: ReadyBody): void {
-    if (
-      typeof body !== 'object' ||
-      typeof body.pid !== 'number' ||
-      typeof body.address !== 'string'
-    )
-      return;
-    this.readyWaiters.get(body.pid)?.(body);
+    this.emit('child-started', child.info());
   }
 
   /** Observes each child process's exit exactly once. */
@@ -405,31 +171,20 @@ export class Supervisor extends EventEmitter {
     const address = child.address ?? processAddress(1, undefined, process_.pid);
     const cleared = Promise.all([
       this.system.registry.withdraw([address]),
-      this.system.registry.releaseNames(address, [child.spec.name]),
+      this.system.registry.releaseNames(address, [child.name]),
     ]).then(
       () => undefined,
       () => undefined,
     );
     this.emit('child-exited', {
-      name: child.spec.name,
+      name: child.name,
       pid: process_.pid,
       reason,
       ...exit,
     } satisfies ChildExit);
-    if (reason === 'stopped' || !this.shouldRestart(child, exit, reason)) return;
-    const failure = `child "${child.spec.name}" (pid ${process_.pid}) ${reason === 'exited' ? describeExit(exit) : `was killed: ${reason}`}`;
+    if (reason === 'stopped' || !child.wantsRestart(exit, reason)) return;
+    const failure = `child "${child.name}" (pid ${process_.pid}) ${reason === 'exited' ? describeExit(exit) : `was killed: ${reason}`}`;
     this.recovery = this.recovery.then(() => cleared).then(() => this.recover(child, failure));
-  }
-
-  private shouldRestart(child: SupervisedChild, exit: ProcessExit, reason: ExitReason): boolean {
-    switch (child.spec.restart) {
-      case 'permanent':
-        return true;
-      case 'temporary':
-        return false;
-      case 'transient':
-        return reason !== 'exited' || exit.code !== 0 || exit.signal !== null;
-    }
   }
 
   /** Restarts per strategy after `failed` died; gives up past the intensity. */
@@ -439,14 +194,7 @@ export class Supervisor extends EventEmitter {
       await this.escalate(failure);
       return;
     }
-    const index = this.childList.indexOf(failed);
-    const group =
-      this.options.strategy === 'one_for_one'
-        ? [failed]
-        : this.options.strategy === 'one_for_all'
-          ? [...this.childList]
-          : this.childList.slice(index);
-    const toRestart = group.filter((member) => member === failed || member.state !== 'stopped');
+    const toRestart = restartGroup(this.options.strategy, this.childList, failed);
     await this.stopChildren(toRestart.filter((member) => member !== failed).reverse());
     await this.backoffDelay();
     for (const member of toRestart) {
@@ -475,11 +223,7 @@ export class Supervisor extends EventEmitter {
   private async backoffDelay(): Promise<void> {
     const { backoff } = this.options;
     if (backoff === false) return;
-    const initial = backoff.initialMs ?? 100;
-    const delay = Math.min(
-      initial * (backoff.factor ?? 2) ** Math.max(0, this.intensity.recent - 1),
-      backoff.maxMs ?? 5000,
-    );
+    const delay = backoffDelayMs(backoff, this.intensity.recent);
     await new Promise((resolve) => setTimeout(resolve, delay));
   }
 
@@ -499,16 +243,7 @@ export class Supervisor extends EventEmitter {
 
   /** Stops children one at a time, in the order given. */
   private async stopChildren(children: SupervisedChild[]): Promise<void> {
-    for (const child of children) {
-      const process_ = child.process;
-      if (process_ === undefined || process_.hasExited) {
-        child.state = 'stopped';
-        continue;
-      }
-      child.state = 'stopping';
-      await process_.terminate(child.spec.shutdownTimeoutMs);
-      child.state = 'stopped';
-    }
+    for (const child of children) await child.stop();
   }
 
   /** Kills children whose beats stopped or whose main thread is stuck. */
@@ -535,25 +270,8 @@ export class Supervisor extends EventEmitter {
   ): void {
     child.killReason = reason;
     this.system.options.logger.warn(
-      `supervisor ${this.address}: child "${child.spec.name}" (pid ${process_.pid}) ${detail}; terminating it`,
+      `supervisor ${this.address}: child "${child.name}" (pid ${process_.pid}) ${detail}; terminating it`,
     );
     void process_.terminate(child.spec.shutdownTimeoutMs);
   }
-
-  private info(child: SupervisedChild): ChildInfo {
-    return {
-      name: child.spec.name,
-      module: child.spec.module,
-      restart: child.spec.restart,
-      state: child.state,
-      pid: child.process?.pid,
-      address: child.address,
-      restarts: child.restarts,
-      readyAt: child.readyAt,
-    };
-  }
-}
-
-function describeExit(exit: ProcessExit): string {
-  return exit.signal === null ? `exited with code ${exit.code}` : `was killed by ${exit.signal}`;
 }

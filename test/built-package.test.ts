@@ -1,6 +1,8 @@
 /**
- * The code base's own hygiene, so that CI (which runs only `npm test`) holds it:
- * strict TypeScript, ESLint and Prettier must all be clean.
+ * The package as users get it: dist/, built by `npm run build` (npm install runs
+ * it), imported by name through the exports map. The code base's own hygiene
+ * (TypeScript, ESLint, Prettier, layering) is checked outside the test run, by
+ * `npm run typecheck` and `npm run lint`, which CI (.ci/run) runs too.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -8,32 +10,6 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, assertBuildIsCurrent } from './helpers.js';
 
 const run = promisify(execFile);
-
-async function check(command: string, args: string[]): Promise<string> {
-  try {
-    await run(command, args, { cwd: repoRoot, maxBuffer: 16 * 1024 * 1024 });
-    return '';
-  } catch (error) {
-    const { stdout, stderr } = error as { stdout: string; stderr: string };
-    return `${stdout}${stderr}`.trim() || String(error);
-  }
-}
-
-describe('static checks', () => {
-  it('typechecks under strict TypeScript', async () => {
-    expect(await check('node_modules/.bin/tsc', ['-p', 'tsconfig.json'])).toBe('');
-  }, 120_000);
-
-  it('passes ESLint', async () => {
-    expect(await check('node_modules/.bin/eslint', ['.'])).toBe('');
-  }, 120_000);
-
-  it('is formatted with Prettier', async () => {
-    expect(await check('node_modules/.bin/prettier', ['--check', '--log-level', 'warn', '.'])).toBe(
-      '',
-    );
-  }, 120_000);
-});
 
 describe('the built package', () => {
   beforeAll(assertBuildIsCurrent);

@@ -1,0 +1,167 @@
+/**
+ * One child of a supervisor across its lives: the record that outlives each
+ * process (its spec, state, restart count), and the launch of a process for it
+ * with the READY handshake — spawn, then wait for READY, the process's exit or
+ * the ready timeout, whichever comes first.
+ */
+import type { ActorSystem } from '../core/index.js';
+import { SpawnError } from '../errors.js';
+import { type ReadyBody, processAddress } from '../wire/index.js';
+import type { ChildInfo, ChildState, ExitReason } from './supervisor-events.js';
+import type { ResolvedChildSpec, ResolvedSupervisorOptions } from './supervisor-options.js';
+import { type ProcessExit, SupervisedProcess } from './supervised-process.js';
+
+/** A supervisor's child: what stays the same across restarts, and its current process. */
+export class SupervisedChild {
+  state: ChildState = 'starting';
+  /** The current (or last) process; replaced by each restart. */
+  process: SupervisedProcess | undefined;
+  address: string | undefined;
+  readyAt: number | undefined;
+  restarts = 0;
+  /** Set when the supervisor kills the child for a missed deadline. */
+  killReason: 'hung' | 'unresponsive' | undefined;
+
+  constructor(readonly spec: ResolvedChildSpec) {}
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  /** Whether its restart type asks for a restart after this exit. */
+  wantsRestart(exit: ProcessExit, reason: ExitReason): boolean {
+    switch (this.spec.restart) {
+      case 'permanent':
+        return true;
+      case 'temporary':
+        return false;
+      case 'transient':
+        return reason !== 'exited' || exit.code !== 0 || exit.signal !== null;
+    }
+  }
+
+  /** SIGTERM, then SIGKILL after its shutdown timeout; resolves once it is stopped. */
+  async stop(): Promise<void> {
+    const process_ = this.process;
+    if (process_ === undefined || process_.hasExited) {
+      this.state = 'stopped';
+      return;
+    }
+    this.state = 'stopping';
+    await process_.terminate(this.spec.shutdownTimeoutMs);
+    this.state = 'stopped';
+  }
+
+  info(): ChildInfo {
+    return {
+      name: this.spec.name,
+      module: this.spec.module,
+      restart: this.spec.restart,
+      state: this.state,
+      pid: this.process?.pid,
+      address: this.address,
+      restarts: this.restarts,
+      readyAt: this.readyAt,
+    };
+  }
+}
+
+/** What a launch needs from its supervisor. */
+export interface LaunchContext {
+  system: ActorSystem;
+  /** The supervisor's mailbox address: children send READY there. */
+  parentAddress: string;
+  output: ResolvedSupervisorOptions['output'];
+  heartbeatIntervalMs: number;
+}
+
+/** Starts child processes and matches the READY messages they send to the launch waiting. */
+export class ChildLauncher {
+  private readonly readyWaiters = new Map<number, (body: ReadyBody) => void>();
+
+  constructor(private readonly context: LaunchContext) {}
+
+  /** Hands a READY to the launch of the process that sent it; ignores anything malformed. */
+  onReady(body: ReadyBody): void {
+    if (
+      typeof body !== 'object' ||
+      typeof body.pid !== 'number' ||
+      typeof body.address !== 'string'
+    )
+      return;
+    this.readyWaiters.get(body.pid)?.(body);
+  }
+
+  /**
+   * Starts a new process for `child` (which is `starting` meanwhile) and waits
+   * for its READY; then `child` has its address and readyAt. If the process
+   * exits first or sends no READY in time, it is killed, the child is
+   * `stopped`, and SpawnError is thrown.
+   */
+  async launch(child: SupervisedChild): Promise<SupervisedProcess> {
+    const { spec } = child;
+    const { system } = this.context;
+    const process_ = new SupervisedProcess({
+      name: spec.name,
+      modulePath: spec.modulePath,
+      execArgv: spec.execArgv,
+      args: spec.args,
+      parentAddress: this.context.parentAddress,
+      output: this.context.output,
+      env: {
+        ...process.env,
+        REDIS_URL: system.options.url,
+        REDIS_ACTORS_NAMESPACE: system.namespace,
+        REDIS_ACTORS_HEARTBEAT_MS: String(this.context.heartbeatIntervalMs),
+        ...spec.env,
+      },
+    });
+    // Set at once: a stop or an exit during startup must find the process.
+    child.process = process_;
+    child.state = 'starting';
+    child.address = undefined;
+    child.readyAt = undefined;
+    child.killReason = undefined;
+    const ready = new Promise<ReadyBody>((resolve) => {
+      this.readyWaiters.set(process_.pid, resolve);
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(resolve, spec.readyTimeoutMs, 'timeout');
+    });
+    const outcome = await Promise.race([ready, process_.exited, timedOut]);
+    clearTimeout(timer);
+    this.readyWaiters.delete(process_.pid);
+    if (outcome === 'timeout' || !('address' in outcome)) {
+      // A child that failed to start is killed and never reused.
+      process_.kill();
+      const exit = await process_.exited;
+      child.state = 'stopped';
+      // It may have claimed its name before failing: free it for the next attempt.
+      await system.registry
+        .releaseNames(processAddress(1, undefined, process_.pid), [spec.name])
+        .catch(() => undefined);
+      throw new SpawnError(
+        spec.name,
+        spec.module,
+        outcome === 'timeout' ? 'ready-timeout' : 'exited',
+        exit.code,
+        exit.signal,
+        process_.stderrTail(),
+        outcome === 'timeout'
+          ? `sent no READY within ${spec.readyTimeoutMs} ms and was killed`
+          : `exited before READY (${describeExit(exit)})`,
+      );
+    }
+    child.address = outcome.address;
+    child.readyAt = Date.now();
+    // Deadlines run from READY: loading the module may take longer than a heartbeat timeout.
+    process_.lastBeatAt = child.readyAt;
+    return process_;
+  }
+}
+
+/** How a process ended, for messages: its exit code or the signal that killed it. */
+export function describeExit(exit: ProcessExit): string {
+  return exit.signal === null ? `exited with code ${exit.code}` : `was killed by ${exit.signal}`;
+}
