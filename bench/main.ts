@@ -3,23 +3,36 @@
  * in one run, on a Redis this bench starts itself (a unix socket, no
  * persistence). Requesters and responders are separate processes. Throughput
  * rows are measured in several rounds, contenders interleaved, and reported
- * as medians, because this machine is noisy. Prints one table with the
- * ratios and the targets, writes bench/results.json, and exits non-zero when
- * a reply did not match its request (speed for wrong work is not reported).
+ * as medians, because this machine is noisy. The ask and tell rows also
+ * give the CPU time per message of requester + responder + Redis over the
+ * same measured intervals (bench/cpu.ts says how, and how far to trust it).
+ * Prints one table with the ratios and the targets, writes
+ * bench/results.json, and exits non-zero when a reply did not match its
+ * request (speed for wrong work is not reported).
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { ActorSystem, Supervisor, startRedisServer } from 'redis-actors';
+import { ActorSystem, startRedisServer } from 'redis-actors';
+import {
+  CpuFigures,
+  cpuRun,
+  procCpuSampler,
+  redisServerPid,
+  waitForQuiet,
+  watchCpu,
+} from './cpu.js';
+import { median, printTable, target } from './report.js';
 import { Role } from './rpc.js';
+import { measureSpawn } from './spawn.js';
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: { quick: { type: 'boolean', default: false }, base: { type: 'string' } },
+});
 const quick = values.quick;
 const benchDir = path.dirname(new URL(import.meta.url).pathname);
-const repoRoot = path.resolve(benchDir, '..');
 
 const plan = quick
   ? {
@@ -27,6 +40,12 @@ const plan = quick
       latencyRounds: 1,
       warmupMs: 200,
       durationMs: 400,
+      // The rows of the CPU figures that matter (256 in flight, tells): long enough to trim.
+      cpuRowMs: 2000,
+      // Each contender, before anything is measured, at 16 and 256 in flight and in tells.
+      shapeWarmupMs: 800,
+      // Before each of those rows, wait at most this long for other work on the machine to stop.
+      quietWaitMs: 10_000,
       latencyCount: 1000,
       latencyWarmup: 300,
       spawns: 3,
@@ -41,6 +60,9 @@ const plan = quick
       latencyRounds: 5,
       warmupMs: 500,
       durationMs: 2000,
+      cpuRowMs: 2000,
+      shapeWarmupMs: 1500,
+      quietWaitMs: 20_000,
       latencyCount: 10_000,
       latencyWarmup: 2000,
       spawns: 20,
@@ -53,13 +75,6 @@ const plan = quick
 const INFLIGHT = [1, 16, 256] as const;
 const TELL_WINDOW = 2000;
 
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[middle] ?? 0)
-    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
-};
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 interface LatencyResult {
@@ -76,19 +91,35 @@ const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ra-bench-'));
 const redis = await startRedisServer({ dir: runDir });
 const socketPath = redis.socketPath;
 const namespace = `bench${process.pid}`;
+const redisCpu = procCpuSampler(await redisServerPid(socketPath, redis.pid));
 log(
   `bench: ${quick ? 'quick' : 'full'} run on ${os.cpus().length} cores, Node ${process.version}, Redis at ${redis.url}`,
 );
 
-/** A contender's responder and requester: `roles/<file>` run as each, with the same arguments. */
-function contender(label: string, tag: string, file: string, args: string[]) {
+/** A contender's responder and requester: `<dir>/roles/<file>` run as each, with the same arguments. */
+function contender(label: string, tag: string, file: string, args: string[], dir = benchDir) {
   const role = (side: 'responder' | 'requester') =>
-    Role.start(`${tag}-${side}`, path.join(benchDir, 'roles', file), [side, ...args]);
+    Role.start(`${tag}-${side}`, path.join(dir, 'roles', file), [side, ...args]);
   return { label, responder: role('responder'), requester: role('requester') };
 }
 
-const contenders = {
+// `--base <checkout>`: redis-actors as built in another checkout (with this bench/) runs
+// too, right after ours in every round: the way to compare two versions on a noisy machine.
+const base =
+  values.base === undefined
+    ? {}
+    : {
+        oursBase: contender(
+          'redis-actors (base)',
+          'base',
+          'ours.ts',
+          [redis.url, `${namespace}b`],
+          path.join(path.resolve(values.base), 'bench'),
+        ),
+      };
+const fixed = {
   ours: contender('redis-actors', 'ours', 'ours.ts', [redis.url, namespace]),
+  ...base,
   rawPlain: contender('raw ioredis', 'raw', 'raw.ts', [socketPath, 'plain', `${namespace}p`]),
   rawAuto: contender('raw ioredis, autopipelining', 'rawauto', 'raw.ts', [
     socketPath,
@@ -100,26 +131,44 @@ const contenders = {
     `${namespace}m`,
   ]),
 };
-type ContenderName = keyof typeof contenders;
+type ContenderName = keyof typeof fixed | 'oursBase';
+// Indexed only by the names below (oursBase only when it runs) and by the fixed ones.
+const contenders = fixed as Record<ContenderName, (typeof fixed)['ours']>;
 const names = Object.keys(contenders) as ContenderName[];
+/** The contenders with a one-way send (Moleculer's is not measured). */
+const TELLERS = names.filter((name) => name !== 'moleculer');
+const isTeller = (name: string) => (TELLERS as string[]).includes(name);
+/** Contenders in the order of a round: reversed every other round, so that no one is always first. */
+const inRound = <T>(list: T[], round: number) => (round % 2 === 0 ? list : [...list].reverse());
 
 let mismatches = 0;
 const results: Record<string, unknown> = {};
+let waitedForQuietMs = 0;
+/** Before a row of the CPU figures that matter: wait a little for other work on the machine to stop. */
+const quietPlease = async () => {
+  const waited = await waitForQuiet(plan.quietWaitMs);
+  if (waited > 1000) log(`  waited ${(waited / 1000).toFixed(1)} s for other work on this machine`);
+  waitedForQuietMs += waited;
+};
 
 try {
   // Responders first (they subscribe), then requesters.
   for (const name of names) await contenders[name].responder.call('noop');
   for (const name of names) await contenders[name].requester.call('noop');
 
-  // Warm every contender's code paths (the JIT) before measuring anything.
+  // Warm every contender's code paths (the JIT, buffers, heap sizes) before measuring
+  // anything, in every shape: the first seconds at 256 in flight or of tells cost
+  // more CPU per message than the next ones.
   log('warming up…');
   for (const name of names) {
-    await contenders[name].requester.call('throughput', {
-      inflight: 16,
-      durationMs: plan.warmupMs * 2,
-      warmupMs: 0,
-    });
-    await contenders[name].requester.call('latency', { count: plan.latencyWarmup, warmup: 0 });
+    const { requester } = contenders[name];
+    for (const inflight of [16, 256]) {
+      await requester.call('throughput', { inflight, durationMs: plan.shapeWarmupMs, warmupMs: 0 });
+    }
+    if (isTeller(name)) {
+      await requester.call('tells', { window: TELL_WINDOW, durationMs: plan.shapeWarmupMs });
+    }
+    await requester.call('latency', { count: plan.latencyWarmup, warmup: 0 });
   }
 
   log('sequential ask latency…');
@@ -141,38 +190,60 @@ try {
     latency[name] = runs[Math.floor(runs.length / 2)];
   }
 
-  log('asks/s at 1, 16, 256 in flight…');
+  log('asks/s and CPU per ask at 1, 16, 256 in flight…');
   const throughput: Partial<Record<number, Partial<Record<ContenderName, number[]>>>> = {};
+  const cpuAsks = Object.fromEntries(INFLIGHT.map((inflight) => [inflight, new CpuFigures()]));
   for (let round = 0; round < plan.rounds; round++) {
     for (const inflight of INFLIGHT) {
       const row = (throughput[inflight] ??= {});
-      for (const name of names) {
-        const result = await contenders[name].requester.call<ThroughputResult>('throughput', {
+      const durationMs = inflight === 256 ? plan.cpuRowMs : plan.durationMs;
+      for (const name of inRound(names, round)) {
+        if (inflight === 256) await quietPlease();
+        // The requester times its own interval; the CPU of every process is sampled
+        // here over the same interval (the load goes on a little after it).
+        const begun = performance.now();
+        const measuring = contenders[name].requester.call<ThroughputResult>('throughput', {
           inflight,
-          durationMs: plan.durationMs,
+          durationMs,
           warmupMs: plan.warmupMs,
+          tailMs: 100,
         });
+        const snapshots = await watchCpu(
+          contenders[name],
+          redisCpu,
+          begun + plan.warmupMs,
+          durationMs,
+        );
+        const result = await measuring;
         mismatches += result.mismatches;
         (row[name] ??= []).push(result.perSecond);
+        cpuAsks[inflight]?.add(name, cpuRun(snapshots, 'requester'));
       }
     }
   }
 
-  log('tells/s (one-way, counted by the receiver)…');
+  log('tells/s and CPU per tell (one-way, counted by the receiver)…');
   const tells: Partial<Record<ContenderName, number[]>> = {};
+  const cpuTells = new CpuFigures();
   for (let round = 0; round < plan.rounds; round++) {
-    for (const name of ['ours', 'rawPlain', 'rawAuto'] as const) {
-      const { requester, responder } = contenders[name];
-      const sending = requester.call('tells', {
+    for (const name of inRound(TELLERS, round)) {
+      await quietPlease();
+      const sending = contenders[name].requester.call('tells', {
         window: TELL_WINDOW,
-        durationMs: plan.warmupMs + plan.durationMs + 300,
+        durationMs: plan.warmupMs + plan.cpuRowMs + 300,
       });
-      await new Promise((resolve) => setTimeout(resolve, plan.warmupMs));
-      const first = await responder.call<{ ticks: number }>('ticks');
-      const from = performance.now();
-      await new Promise((resolve) => setTimeout(resolve, plan.durationMs));
-      const last = await responder.call<{ ticks: number }>('ticks');
-      (tells[name] ??= []).push(((last.ticks - first.ticks) * 1000) / (performance.now() - from));
+      const snapshots = await watchCpu(
+        contenders[name],
+        redisCpu,
+        performance.now() + plan.warmupMs,
+        plan.cpuRowMs,
+      );
+      const first = snapshots[0]?.responder;
+      const last = snapshots[snapshots.length - 1]?.responder;
+      if (first !== undefined && last !== undefined) {
+        (tells[name] ??= []).push(((last.count - first.count) * 1e9) / (last.atNs - first.atNs));
+      }
+      cpuTells.add(name, cpuRun(snapshots, 'responder'));
       await sending;
     }
   }
@@ -228,7 +299,12 @@ try {
   );
 
   log('spawn to READY…');
-  const spawn = await measureSpawn();
+  const spawn = await measureSpawn({
+    url: redis.url,
+    namespace: `${namespace}spawn`,
+    socketPath,
+    count: plan.spawns,
+  });
 
   results.latency = { median: latency, runs: latencyRuns };
   results.throughput = Object.fromEntries(
@@ -242,6 +318,38 @@ try {
   results.tells = Object.fromEntries(
     Object.entries(tells).map(([name, runs]) => [name, { median: median(runs), runs }]),
   );
+  const cpuAsk = (inflight: number, name: string) => cpuAsks[inflight]?.figure(name);
+  const cpuTell = (name: string) => cpuTells.figure(name);
+  /** Ours over `other`, CPU per ask at 256 in flight and per tell, to 3 digits. */
+  const cpuVs = (other: ContenderName) => {
+    const ratio = (a?: { totalUs: number }, b?: { totalUs: number }) =>
+      Number(((a?.totalUs ?? NaN) / (b?.totalUs ?? NaN)).toFixed(3));
+    return {
+      askAt256: ratio(cpuAsk(256, 'ours'), cpuAsk(256, other)),
+      tell: ratio(cpuTell('ours'), cpuTell(other)),
+    };
+  };
+  const cpuRatios = {
+    rawIoredis: cpuVs('rawPlain'),
+    base: names.includes('oursBase') ? cpuVs('oursBase') : undefined,
+  };
+  // How much of the CPU rows that matter other work on the machine spoilt.
+  const headline = [...(cpuAsks[256]?.figures() ?? []), ...cpuTells.figures()];
+  const cpuQuiet = {
+    slices: headline.reduce((sum, figure) => sum + figure.slices, 0),
+    quiet: headline.reduce((sum, figure) => sum + figure.quietSlices, 0),
+    leastQuiet: Math.min(...headline.map((figure) => figure.quietSlices / figure.slices)),
+  };
+  results.cpuPerMessage = {
+    about:
+      'CPU µs (user + system) per message of requester + responder + Redis server, split by process, over the measured intervals cut in 250 ms slices: of the slices of every round in which other processes used at most 0.3 cores, the middle half by CPU per message, pooled. runs: each round, its slices in time order.',
+    asks: cpuAsks,
+    tells: cpuTells,
+    oursVsRawIoredis: cpuRatios.rawIoredis,
+    oursVsBase: cpuRatios.base,
+    quietSlices: cpuQuiet,
+    waitedForQuietMs: Math.round(waitedForQuietMs),
+  };
   results.oursDropped = oursTicks.dropped;
   results.pendingAsks = {
     count: 10_000,
@@ -289,9 +397,19 @@ try {
   results.targets = targets;
 
   printTable({
-    latency,
-    at,
-    tellRate,
+    columns: names.map((name) => ({
+      name,
+      label: contenders[name].label,
+      tells: isTeller(name),
+    })),
+    inflight: INFLIGHT,
+    latency: (name) => latency[name as ContenderName],
+    at: (inflight, name) => at(inflight, name as ContenderName),
+    tellRate: (name) => tellRate(name as ContenderName),
+    cpuAsk,
+    cpuTell,
+    cpuRatios,
+    cpuQuiet,
     pendingMemory,
     large,
     spawn,
@@ -322,11 +440,6 @@ try {
   fs.rmSync(runDir, { recursive: true, force: true });
 }
 
-function target(what: string, ratio: number, comparison: '<=' | '>=', goal: number) {
-  const met = comparison === '<=' ? ratio <= goal : ratio >= goal;
-  return { what, ratio: Number(ratio.toFixed(2)), goal: `${comparison} ${goal}`, met };
-}
-
 /** Ids of the subscriber connections, to see whether Redis dropped any. */
 async function subscriberIds(): Promise<Set<string>> {
   const probe = new Redis({ path: socketPath });
@@ -336,120 +449,4 @@ async function subscriberIds(): Promise<Set<string>> {
   } finally {
     probe.disconnect();
   }
-}
-
-async function measureSpawn() {
-  const system = await ActorSystem.start({ url: redis.url, namespace: `${namespace}spawn` });
-  const supervisor = await Supervisor.start(system, { output: 'ignore' });
-  const ours: number[] = [];
-  const bare: number[] = [];
-  let idleRssKb = 0;
-  const spawnBare = () =>
-    new Promise<void>((resolve, reject) => {
-      const child = spawn(
-        process.execPath,
-        [path.join(benchDir, 'roles/bare-connect.mjs'), socketPath],
-        {
-          stdio: 'inherit',
-        },
-      );
-      child.once('exit', (code) => {
-        if (code === 0) resolve();
-        else reject(new Error(`bare-connect exited ${code}`));
-      });
-    });
-  try {
-    // Interleaved, so that both see the same machine.
-    for (let i = 0; i < plan.spawns; i++) {
-      let started = performance.now();
-      const child = await supervisor.spawn({
-        name: `clock-${i}`,
-        module: path.join(repoRoot, 'dist/actors/clock.js'),
-      });
-      ours.push(performance.now() - started);
-      // Let the new child finish booting (its watchdog thread) before timing the next process.
-      await new Promise((resolve) => setTimeout(resolve, 150));
-      started = performance.now();
-      await spawnBare();
-      bare.push(performance.now() - started);
-      await new Promise((resolve) => setTimeout(resolve, 150));
-      if (i === 0) {
-        await new Promise((resolve) => setTimeout(resolve, 500));
-        const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8');
-        idleRssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-      }
-    }
-  } finally {
-    await supervisor.stop();
-    await system.stop();
-  }
-  return {
-    oursP50Ms: median(ours),
-    bareP50Ms: median(bare),
-    idleRssMb: idleRssKb / 1024,
-    ours,
-    bare,
-  };
-}
-
-function printTable(data: {
-  latency: Partial<Record<ContenderName, LatencyResult>>;
-  at: (inflight: number, name: ContenderName) => number;
-  tellRate: (name: ContenderName) => number;
-  pendingMemory: { bytes: number };
-  large: Record<string, { ours: number; raw: number }>;
-  spawn: { oursP50Ms: number; bareP50Ms: number; idleRssMb: number };
-  targets: ReturnType<typeof target>[];
-  subscribersDisconnected: number;
-  connectionLosses: number;
-}): void {
-  const k = (n: number) => `${(n / 1000).toFixed(1)}k`;
-  const rows: string[][] = [['', ...names.map((name) => contenders[name].label)]];
-  rows.push([
-    'sequential ask p50',
-    ...names.map((name) => `${(data.latency[name]?.p50Us ?? NaN).toFixed(0)} µs`),
-  ]);
-  rows.push([
-    'sequential ask p99',
-    ...names.map((name) => `${(data.latency[name]?.p99Us ?? NaN).toFixed(0)} µs`),
-  ]);
-  for (const inflight of INFLIGHT) {
-    rows.push([
-      `asks/s, ${inflight} in flight`,
-      ...names.map((name) => k(data.at(inflight, name))),
-    ]);
-  }
-  rows.push([
-    'tells/s (one-way)',
-    ...names.map((name) => (name === 'moleculer' ? '-' : k(data.tellRate(name)))),
-  ]);
-  const widths =
-    rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
-  const render = (row: string[]) =>
-    row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ');
-  const lines = rows.map(render);
-  lines.push('');
-  lines.push(
-    `spawn to READY p50: ${data.spawn.oursP50Ms.toFixed(0)} ms (bare node + connect + exit: ${data.spawn.bareP50Ms.toFixed(0)} ms)`,
-  );
-  lines.push(`RSS of an idle actor process: ${data.spawn.idleRssMb.toFixed(1)} MB`);
-  lines.push(
-    `memory for 10k pending asks: ${(data.pendingMemory.bytes / 1024 / 1024).toFixed(1)} MB`,
-  );
-  for (const [size, row] of Object.entries(data.large)) {
-    lines.push(
-      `${size} Float64Array ask: ${row.ours.toFixed(0)} MB/s (raw ioredis SET+GET: ${row.raw.toFixed(0)} MB/s)`,
-    );
-  }
-  lines.push(
-    `subscribers disconnected by Redis: ${data.subscribersDisconnected}; connection losses seen: ${data.connectionLosses}`,
-  );
-  lines.push('');
-  lines.push('target                                              ratio   goal     met');
-  for (const each of data.targets) {
-    lines.push(
-      `${each.what.padEnd(50)}  ${String(each.ratio).padEnd(6)}  ${each.goal.padEnd(7)}  ${each.met ? 'yes' : 'NO'}`,
-    );
-  }
-  process.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -5,6 +5,7 @@
  * measured traffic, which goes through Redis.
  */
 import { type ChildProcess, fork } from 'node:child_process';
+import { cpuSample } from './cpu-sample.js';
 
 interface Request {
   id: number;
@@ -20,10 +21,15 @@ interface Response {
 
 export type Commands = Record<string, (args: never) => unknown>;
 
-/** In a role process: serves `commands` until the orchestrator disconnects. */
-export function serve(commands: Commands): void {
+/**
+ * In a role process: serves `commands` until the orchestrator disconnects.
+ * Every role also answers `noop`, and `cpu`: a CpuSample of this process, with
+ * `count()`, the messages it counted so far (asks completed, tells received).
+ */
+export function serve(commands: Commands, count: () => number = () => 0): void {
+  const builtIn: Commands = { noop: () => 'ok', cpu: () => cpuSample(count()) };
   process.on('message', (message: Request) => {
-    const command = message.command === 'noop' ? () => 'ok' : commands[message.command];
+    const command = builtIn[message.command] ?? commands[message.command];
     const reply = (response: Omit<Response, 'id'>) =>
       process.send?.({ id: message.id, ...response });
     if (command === undefined) {

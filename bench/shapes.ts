@@ -34,12 +34,21 @@ export async function measureLatency(ask: Ask, count: number, warmup: number) {
   return { p50Us: at(0.5), p99Us: at(0.99), count, mismatches: verifier.mismatches };
 }
 
-/** `inflight` concurrent ask loops; asks completed per second over `durationMs` after a warm-up. */
+let asksCompleted = 0;
+/** Asks this process completed in throughput loops so far (the count of its CPU samples). */
+export const asksCompletedSoFar = () => asksCompleted;
+
+/**
+ * `inflight` concurrent ask loops; asks completed per second over `durationMs`
+ * after a warm-up. The load goes on `tailMs` longer, so that the last CPU
+ * samples the orchestrator takes of every process still fall inside it.
+ */
 export async function measureThroughput(
   ask: Ask,
   inflight: number,
   durationMs: number,
   warmupMs: number,
+  tailMs = 0,
 ) {
   const verifier = new Verifier();
   let completed = 0;
@@ -50,6 +59,7 @@ export async function measureThroughput(
       const i = next++;
       verifier.check(i, await ask(requestBody(i)));
       completed++;
+      asksCompleted++;
     }
   };
   const loops = Array.from({ length: inflight }, loop);
@@ -58,6 +68,7 @@ export async function measureThroughput(
   const started = performance.now();
   await new Promise((resolve) => setTimeout(resolve, durationMs));
   const perSecond = ((completed - from) * 1000) / (performance.now() - started);
+  await new Promise((resolve) => setTimeout(resolve, tailMs));
   running = false;
   await Promise.all(loops);
   return { perSecond, mismatches: verifier.mismatches };
@@ -72,11 +83,13 @@ export function askCommands(ask: Ask) {
       inflight,
       durationMs,
       warmupMs,
+      tailMs,
     }: {
       inflight: number;
       durationMs: number;
       warmupMs: number;
-    }) => measureThroughput(ask, inflight, durationMs, warmupMs),
+      tailMs?: number;
+    }) => measureThroughput(ask, inflight, durationMs, warmupMs, tailMs),
   };
 }
 

@@ -4,7 +4,7 @@
  */
 import moleculer from 'moleculer';
 import { serve } from '../rpc.js';
-import { type Ask, askCommands } from '../shapes.js';
+import { type Ask, askCommands, asksCompletedSoFar } from '../shapes.js';
 
 const [role, socketPath, prefix] = process.argv.slice(2) as [string, string, string];
 const broker = new moleculer.ServiceBroker({
@@ -25,7 +25,5 @@ if (role === 'responder') {
   await broker.start();
   await broker.waitForServices('bench');
   const ask: Ask = (body) => broker.call('bench.echo', body, { timeout: 30_000 });
-  serve({
-    ...askCommands(ask),
-  });
+  serve({ ...askCommands(ask) }, asksCompletedSoFar);
 }

@@ -4,7 +4,7 @@
  */
 import { ActorSystem, defineActor } from 'redis-actors';
 import { serve } from '../rpc.js';
-import { type Ask, askCommands, requestBody, sendOneWay } from '../shapes.js';
+import { type Ask, askCommands, asksCompletedSoFar, requestBody, sendOneWay } from '../shapes.js';
 import { checksum } from '../checksum.js';
 
 const [role, url, namespace] = process.argv.slice(2);
@@ -33,39 +33,40 @@ if (role === 'responder') {
     name: 'bench-silent',
     mailbox: { capacity: 100_000 },
   });
-  serve({
-    ticks: () => ({ ticks, dropped: system.stats().dropped }),
-  });
+  serve({ ticks: () => ({ ticks, dropped: system.stats().dropped }) }, () => ticks);
 } else {
   const echo = system.ref('bench-echo');
   const ask: Ask = (body) => echo.ask('echo', body, { timeoutMs: 30_000 });
-  serve({
-    ...askCommands(ask),
-    tells: ({ window, durationMs }: { window: number; durationMs: number }) =>
-      sendOneWay((i) => echo.tell('tick', requestBody(i)), window, durationMs),
-    large: async ({ bytes }: { bytes: number }) => {
-      const array = new Float64Array(bytes / 8);
-      for (let i = 0; i < array.length; i += 4099) array[i] = i * 0.5;
-      const started = performance.now();
-      const reply = await echo.ask('checksum', array, { timeoutMs: 120_000 });
-      const ms = performance.now() - started;
-      return { ms, ok: reply === checksum(array) };
+  serve(
+    {
+      ...askCommands(ask),
+      tells: ({ window, durationMs }: { window: number; durationMs: number }) =>
+        sendOneWay((i) => echo.tell('tick', requestBody(i)), window, durationMs),
+      large: async ({ bytes }: { bytes: number }) => {
+        const array = new Float64Array(bytes / 8);
+        for (let i = 0; i < array.length; i += 4099) array[i] = i * 0.5;
+        const started = performance.now();
+        const reply = await echo.ask('checksum', array, { timeoutMs: 120_000 });
+        const ms = performance.now() - started;
+        return { ms, ok: reply === checksum(array) };
+      },
+      pendingMemory: async ({ count }: { count: number }) => {
+        const gc = (globalThis as { gc?: () => void }).gc;
+        gc?.();
+        const before = process.memoryUsage().heapUsed;
+        const silent = system.ref('bench-silent');
+        const asks = Array.from({ length: count }, (_, i) =>
+          silent.ask('hold', requestBody(i), { timeoutMs: 600_000 }).catch(() => undefined),
+        );
+        // Once this tell is acknowledged, every ask above was written and is pending.
+        await silent.tell('hold', null).catch(() => undefined);
+        gc?.();
+        const after = process.memoryUsage().heapUsed;
+        const pending = system.stats().pendingAsks;
+        void Promise.all(asks);
+        return { bytes: after - before, pending };
+      },
     },
-    pendingMemory: async ({ count }: { count: number }) => {
-      const gc = (globalThis as { gc?: () => void }).gc;
-      gc?.();
-      const before = process.memoryUsage().heapUsed;
-      const silent = system.ref('bench-silent');
-      const asks = Array.from({ length: count }, (_, i) =>
-        silent.ask('hold', requestBody(i), { timeoutMs: 600_000 }).catch(() => undefined),
-      );
-      // Once this tell is acknowledged, every ask above was written and is pending.
-      await silent.tell('hold', null).catch(() => undefined);
-      gc?.();
-      const after = process.memoryUsage().heapUsed;
-      const pending = system.stats().pendingAsks;
-      void Promise.all(asks);
-      return { bytes: after - before, pending };
-    },
-  });
+    asksCompletedSoFar,
+  );
 }

@@ -6,7 +6,7 @@
  */
 import { Redis } from 'ioredis';
 import { serve } from '../rpc.js';
-import { type Ask, askCommands, requestBody, sendOneWay } from '../shapes.js';
+import { type Ask, askCommands, asksCompletedSoFar, requestBody, sendOneWay } from '../shapes.js';
 
 const [role, socketPath, mode, prefix] = process.argv.slice(2) as [string, string, string, string];
 const options = { path: socketPath, enableAutoPipelining: mode === 'auto' };
@@ -29,7 +29,7 @@ if (role === 'responder') {
     );
   });
   await subscriber.subscribe(requests, oneWay);
-  serve({ ticks: () => ({ ticks }) });
+  serve({ ticks: () => ({ ticks }) }, () => ticks);
 } else {
   const replies = `${prefix}:replies:${process.pid}`;
   const pending = new Map<number, (body: unknown) => void>();
@@ -47,23 +47,26 @@ if (role === 'responder') {
       pending.set(id, resolve);
       void publisher.publish(requests, JSON.stringify({ id, replyTo: replies, body }));
     });
-  serve({
-    ...askCommands(ask),
-    tells: ({ window, durationMs }: { window: number; durationMs: number }) =>
-      sendOneWay(
-        (i) => publisher.publish(oneWay, JSON.stringify({ id: i, body: requestBody(i) })),
-        window,
-        durationMs,
-      ),
-    large: async ({ bytes }: { bytes: number }) => {
-      const payload = Buffer.alloc(bytes, 7);
-      const key = `${prefix}:large`;
-      const started = performance.now();
-      await publisher.set(key, payload);
-      const back = await publisher.getBuffer(key);
-      const ms = performance.now() - started;
-      await publisher.del(key);
-      return { ms, ok: back?.length === bytes };
+  serve(
+    {
+      ...askCommands(ask),
+      tells: ({ window, durationMs }: { window: number; durationMs: number }) =>
+        sendOneWay(
+          (i) => publisher.publish(oneWay, JSON.stringify({ id: i, body: requestBody(i) })),
+          window,
+          durationMs,
+        ),
+      large: async ({ bytes }: { bytes: number }) => {
+        const payload = Buffer.alloc(bytes, 7);
+        const key = `${prefix}:large`;
+        const started = performance.now();
+        await publisher.set(key, payload);
+        const back = await publisher.getBuffer(key);
+        const ms = performance.now() - started;
+        await publisher.del(key);
+        return { ms, ok: back?.length === bytes };
+      },
     },
-  });
+    asksCompletedSoFar,
+  );
 }
