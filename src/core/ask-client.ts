@@ -46,6 +46,8 @@ const ignore = (): void => undefined;
 export class AskClient {
   private readonly pending = new PendingAsks();
   private readonly senders = new Map<string, MessageSender>();
+  /** An ask that timed out while waiting for room in the write buffer is not sent. */
+  private readonly stillPending = (id: string): boolean => this.pending.get(id) !== undefined;
 
   constructor(private readonly parts: AskClientParts) {}
 
@@ -136,8 +138,7 @@ export class AskClient {
           else if (receivers === 0) this.pending.reject(id, new NoRecipientError(to, channel));
         },
         undefined,
-        // An ask that timed out while waiting for room in the write buffer is not sent.
-        () => this.pending.get(id) !== undefined,
+        this.stillPending,
       );
     });
   }

@@ -46,6 +46,8 @@ export class HostedActor {
   private readonly sender: MessageSender;
   private handled = 0;
   private failedCount = 0;
+  /** Said of an ask that expired in this mailbox (built once, not per message). */
+  private readonly waitedWhere: string;
 
   constructor(
     readonly address: string,
@@ -58,6 +60,7 @@ export class HostedActor {
     this.handlers = new Map(Object.entries(definition.handlers));
     this.mailbox = new Mailbox(mailboxOptions, (envelope) => this.handle(envelope));
     this.sender = runtime.senderFor(address);
+    this.waitedWhere = `waited in the mailbox of ${address} until`;
     this.lifecycleContext = {
       self: address,
       tell: (to, type, body) => this.sender.tell(to, type, body),
@@ -91,7 +94,7 @@ export class HostedActor {
   private handle(envelope: RequestEnvelope): void | Promise<void> {
     const runtime = this.runtime;
     const type = envelope.type;
-    if (runtime.expired(envelope, `waited in the mailbox of ${this.address} until`)) return;
+    if (runtime.expired(envelope, this.waitedWhere)) return;
     if (this.retiring || runtime.isDraining()) {
       runtime.refuseStopping(envelope, this.address);
       return;

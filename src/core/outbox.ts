@@ -31,8 +31,8 @@ interface WaitingSend {
   channel: string;
   callback: PublishCallback;
   onEncodeFailed: ((error: Error) => void) | undefined;
-  /** False once nobody wants it any more (its ask timed out): skipped, not sent. */
-  wanted: (() => boolean) | undefined;
+  /** Asked with the envelope's id before it goes out: false (its ask timed out) skips it. */
+  wanted: ((id: string) => boolean) | undefined;
 }
 
 export interface OutboxParts {
@@ -80,7 +80,8 @@ export class Outbox {
    * Encodes `envelope` with `body` and publishes it on `channel`; `callback`
    * gets how many subscribers received it, or the error. An encoding failure
    * (too large, unserializable) goes to `onEncodeFailed` when given, else to
-   * `callback`. `wanted` is asked before a send that had to wait goes out.
+   * `callback`. `wanted` is asked (with the envelope's id) before a send that
+   * had to wait goes out: pass one function for all sends, not a closure each.
    */
   send(
     envelope: Envelope,
@@ -88,34 +89,41 @@ export class Outbox {
     channel: string,
     callback: PublishCallback,
     onEncodeFailed?: (error: Error) => void,
-    wanted?: () => boolean,
+    wanted?: (id: string) => boolean,
   ): void {
-    if (this.waiting.length === 0 && this.transport.backlogBytes < this.maxWriteBufferBytes) {
-      this.sendNow(envelope, body, channel, callback, onEncodeFailed);
+    if (this.mustWait()) {
+      this.wait({ envelope, body, channel, callback, onEncodeFailed, wanted });
       return;
     }
-    this.waiting.push({ envelope, body, channel, callback, onEncodeFailed, wanted });
-    if (!this.listening) {
-      this.listening = true;
-      this.transport.once('writable', this.resume);
-    }
+    const failure = this.sendNow(envelope, body, channel, callback);
+    if (failure === undefined) return;
+    if (onEncodeFailed === undefined) callback(failure, 0);
+    else onEncodeFailed(failure);
   }
 
   /** Answers `ask` with `body`, as `from`; a reply that cannot be encoded becomes an error reply. */
   reply(ask: AskEnvelope, from: string, body: unknown): void {
     const envelope = replyEnvelope(this.nextId(), ask, from, 'reply');
-    this.send(
-      envelope,
-      body,
-      this.names.channel(envelope.to),
-      (error, receivers) => {
-        this.afterReply(envelope, error, receivers);
-      },
-      // The reply itself cannot be sent (too large, unserializable): tell the asker why.
-      (error) => {
-        this.replyError(ask, from, error, 'framework');
-      },
-    );
+    const channel = this.names.channel(envelope.to);
+    const callback = (error: Error | null, receivers: number): void => {
+      this.afterReply(envelope, error, receivers);
+    };
+    // The reply itself cannot be sent (too large, unserializable): tell the asker why.
+    if (this.mustWait()) {
+      this.wait({
+        envelope,
+        body,
+        channel,
+        callback,
+        onEncodeFailed: (error) => {
+          this.replyError(ask, from, error, 'framework');
+        },
+        wanted: undefined,
+      });
+      return;
+    }
+    const failure = this.sendNow(envelope, body, channel, callback);
+    if (failure !== undefined) this.replyError(ask, from, failure, 'framework');
   }
 
   /** Answers `ask` with `error` (raised by the handler, or by the framework on its behalf). */
@@ -144,13 +152,29 @@ export class Outbox {
     for (const each of this.waiting.drain()) each.callback(error(), 0);
   }
 
+  /** Whether a send must wait: others wait already, or the write buffer is full. */
+  private mustWait(): boolean {
+    return this.waiting.length > 0 || this.transport.backlogBytes >= this.maxWriteBufferBytes;
+  }
+
+  private wait(send: WaitingSend): void {
+    this.waiting.push(send);
+    if (!this.listening) {
+      this.listening = true;
+      this.transport.once('writable', this.resume);
+    }
+  }
+
   private readonly resume = (): void => {
     this.listening = false;
     while (this.waiting.length > 0 && this.transport.backlogBytes < this.maxWriteBufferBytes) {
       const next = this.waiting.shift();
       if (next === undefined) break;
-      if (next.wanted?.() === false) continue;
-      this.sendNow(next.envelope, next.body, next.channel, next.callback, next.onEncodeFailed);
+      if (next.wanted?.(next.envelope.id) === false) continue;
+      const failure = this.sendNow(next.envelope, next.body, next.channel, next.callback);
+      if (failure === undefined) continue;
+      if (next.onEncodeFailed === undefined) next.callback(failure, 0);
+      else next.onEncodeFailed(failure);
     }
     if (this.waiting.length > 0) {
       this.listening = true;
@@ -173,22 +197,21 @@ export class Outbox {
     }
   }
 
+  /** Encodes and publishes; returns the encoding failure (too large, unserializable), if any. */
   private sendNow(
     envelope: Envelope,
     body: unknown,
     channel: string,
     callback: PublishCallback,
-    onEncodeFailed: ((error: Error) => void) | undefined,
-  ): void {
+  ): Error | undefined {
     let encoded: EncodedMessage;
     try {
       encoded = this.codec.encode(envelope, body);
     } catch (error) {
-      if (onEncodeFailed === undefined) callback(error as Error, 0);
-      else onEncodeFailed(error as Error);
-      return;
+      return error as Error;
     }
     this.sent++;
     this.claimCheck.publish(channel, envelope, encoded, callback);
+    return undefined;
   }
 }
