@@ -233,6 +233,30 @@ export class BrokerNotFoundError extends RedisActorsError {
   }
 }
 
+/**
+ * Redis refused a command for this connection's user (NOPERM): an ACL that does
+ * not grant the command, or the key or channel it uses.
+ */
+export class PermissionError extends RedisActorsError {
+  static readonly code = 'PERMISSION_DENIED';
+  constructor(
+    /** The command refused, e.g. `SUBSCRIBE`. */
+    readonly command: string,
+    /** The Redis user the connection authenticated as (`default` without one). */
+    readonly user: string,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      PermissionError.code,
+      `Redis user "${user}" may not run ${command}: ${detail}. Grant the user what a namespace ` +
+        `needs: \`redis-actors acl <namespace> --user ${user}\` prints the ACL SETUSER line ` +
+        `(docs/SECURITY.md).`,
+      options,
+    );
+  }
+}
+
 /** An option or argument has a value the framework cannot use. */
 export class InvalidOptionError extends RedisActorsError {
   static readonly code = 'INVALID_OPTION';

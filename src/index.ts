@@ -54,6 +54,7 @@ export {
   MessageTooLargeError,
   NameTakenError,
   NoRecipientError,
+  PermissionError,
   RedisActorsError,
   RemoteError,
   ShuttingDownError,
@@ -62,7 +63,7 @@ export {
 } from './errors.js';
 export type { RemoteErrorInfo } from './errors.js';
 export { Topic } from './topics/topic.js';
-export type { InvalidPayloadHandler } from './topics/topic.js';
+export type { InvalidPayloadHandler, TopicOptions } from './topics/topic.js';
 export type { Unsubscribe } from './transport/channel-listeners.js';
 export { SharedValues } from './values/shared-values.js';
 export type { ValueChange, ValueName } from './values/shared-values.js';
@@ -72,6 +73,7 @@ export { RedisReplyError } from './transport/resp.js';
 export { DEFAULTS } from './core/options.js';
 export type {
   ActorSystemOptions,
+  AuthOptions,
   MailboxOptions,
   OverflowPolicy,
   RateLimit,

@@ -3,12 +3,16 @@
  * ones beyond the public API: one place, so that nothing reaches into another
  * folder by a deep path. Not part of the public API.
  */
+export { namespaceAclArguments, namespaceAclLine } from './broker/index.js';
 export { DEFAULTS, resolveRedisUrl } from './core/index.js';
 export type { MessageSender } from './core/index.js';
 export {
   ChannelListeners,
   DEFAULT_CONNECTION_TUNING,
+  TLS_ENV,
   connectTransport,
+  redactUrl,
+  tlsFromEnvironment,
 } from './transport/index.js';
 export type {
   ConnectionTuning,

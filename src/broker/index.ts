@@ -4,3 +4,5 @@ export { discoverBrokerUrl } from './discovery.js';
 export type { RunningRedisServer, StartRedisServerOptions } from './redis-server.js';
 export { startRedisServer } from './redis-server.js';
 export { defaultRuntimeDir } from './runtime-dir.js';
+export { namespaceAclArguments, namespaceAclLine } from './acl.js';
+export type { NamespaceAclOptions } from './acl.js';

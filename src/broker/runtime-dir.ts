@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { assertTrusted } from './trusted-path.js';
 
 /**
  * The per-user directory of the private broker: `$XDG_RUNTIME_DIR/redis-actors`
@@ -14,9 +15,19 @@ export function defaultRuntimeDir(): string {
     : path.join(os.tmpdir(), `redis-actors-${uid}`);
 }
 
+/**
+ * Creates `dir` (mode 700) unless it exists; throws BrokerNotFoundError when
+ * it exists but is not this user's own (planted by someone else, a symbolic
+ * link). One of ours with a looser mode is tightened.
+ */
 export function ensurePrivateDir(dir: string): void {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  fs.chmodSync(dir, 0o700);
+  const stat = fs.lstatSync(dir);
+  if (!stat.isSymbolicLink() && stat.isDirectory() && (stat.mode & 0o077) !== 0) {
+    const uid = typeof process.getuid === 'function' ? process.getuid() : stat.uid;
+    if (stat.uid === uid) fs.chmodSync(dir, 0o700);
+  }
+  assertTrusted(dir, 'directory');
 }
 
 /** File holding the URL of the running private broker, for other processes of the user. */

@@ -5,6 +5,8 @@
  */
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
+import { TLS_ENV } from '../internal.js';
+import { aclCommand } from './acl-command.js';
 import { askCommand, tellCommand } from './ask-command.js';
 import { brokerCommand } from './broker-command.js';
 import type { Command, GlobalOptions } from './command.js';
@@ -15,6 +17,7 @@ import { EXIT, UsageError, exitCodeFor } from './usage.js';
 
 const COMMANDS: readonly Command[] = [
   brokerCommand,
+  aclCommand,
   lsCommand,
   askCommand,
   tellCommand,
@@ -25,10 +28,13 @@ const COMMANDS: readonly Command[] = [
 const GLOBAL_HELP = `Global options:
   --url <url>          Redis URL (default: REDIS_URL, else the running private broker)
   --namespace <name>   namespace of channels and keys (default: REDIS_ACTORS_NAMESPACE, else "ra")
+  --tls-ca <file>      CA certificate (PEM) for rediss:// URLs (default: REDIS_ACTORS_TLS_CA)
+  --tls-cert <file>    client certificate (PEM) (default: REDIS_ACTORS_TLS_CERT)
+  --tls-key <file>     client key (PEM) (default: REDIS_ACTORS_TLS_KEY)
   -h, --help           help for redis-actors or for a command
   --version            print the version
 Exit codes: 0 ok, 1 failure, 2 bad arguments, 3 timeout, 4 no recipient,
-5 the actor answered with an error, 6 no Redis reachable.`;
+5 the actor answered with an error, 6 no Redis reachable, 7 the Redis user lacks a permission.`;
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));
@@ -68,12 +74,25 @@ async function main(argv: string[]): Promise<number> {
       ...command.options,
       url: { type: 'string' },
       namespace: { type: 'string' },
+      'tls-ca': { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help === true) {
     process.stdout.write(`${command.help}\n\n${GLOBAL_HELP}\n`);
     return EXIT.ok;
+  }
+  // Through the environment: every connection of this process, and every child a
+  // supervisor started from here spawns, uses them.
+  for (const [flag, variable] of [
+    ['tls-ca', TLS_ENV.ca],
+    ['tls-cert', TLS_ENV.cert],
+    ['tls-key', TLS_ENV.key],
+  ] as const) {
+    const value = values[flag];
+    if (typeof value === 'string') process.env[variable] = value;
   }
   const global: GlobalOptions = {
     url: values.url,

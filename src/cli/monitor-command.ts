@@ -1,9 +1,8 @@
 import type { MonitorEvent } from '../index.js';
-import { PROBE_TYPE } from '../internal.js';
+import { PROBE_TYPE, printable, redactUrl } from '../internal.js';
 import type { Command } from './command.js';
 import { connect, resolveUrl } from './connect.js';
 import { EXIT } from './usage.js';
-import { printable } from '../internal.js';
 
 /** Asks seen, by id, so replies can show their latency; bounded so memory stays flat. */
 class AskClock {
@@ -114,7 +113,7 @@ Ctrl-C stops it.`,
       process.stdout.write(`${printable(json ? JSON.stringify(line) : formatLine(line))}\n`);
     });
     process.stderr.write(
-      `monitoring namespace "${system.namespace}" on ${resolveUrl(global)}; Ctrl-C to stop\n`,
+      `monitoring namespace "${system.namespace}" on ${redactUrl(resolveUrl(global))}; Ctrl-C to stop\n`,
     );
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);

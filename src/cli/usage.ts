@@ -4,6 +4,7 @@ import {
   BrokerNotFoundError,
   ConnectionError,
   NoRecipientError,
+  PermissionError,
   RemoteError,
   UnknownMessageTypeError,
 } from '../index.js';
@@ -17,6 +18,7 @@ export const EXIT = {
   noRecipient: 4,
   remoteError: 5,
   noRedis: 6,
+  permission: 7,
 } as const;
 
 /** Wrong arguments: the message goes to stderr and the exit code is 2. */
@@ -31,6 +33,7 @@ export function exitCodeFor(error: unknown): number {
   if (error instanceof NoRecipientError) return EXIT.noRecipient;
   if (error instanceof RemoteError || error instanceof UnknownMessageTypeError)
     return EXIT.remoteError;
+  if (error instanceof PermissionError) return EXIT.permission;
   if (error instanceof ConnectionError || error instanceof BrokerNotFoundError) return EXIT.noRedis;
   const code = (error as { code?: unknown } | null)?.code;
   if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE')

@@ -8,9 +8,9 @@
  */
 import { EventEmitter } from 'node:events';
 import { InvalidOptionError, ShuttingDownError } from '../errors.js';
-import type { MonitorEvent } from '../monitor/index.js';
-import { monitorNamespace } from '../monitor/index.js';
-import { Topic } from '../topics/index.js';
+import { type MonitorEvent, monitorNamespace } from '../monitor/index.js';
+import type { Registry } from '../registry/index.js';
+import { Topic, type TopicOptions } from '../topics/index.js';
 import {
   type CommandArgument,
   type RespValue,
@@ -21,10 +21,14 @@ import {
   tuningOf,
 } from '../transport/index.js';
 import { SharedValues } from '../values/index.js';
-import { assertValidName, combineEnvelopeTexts, nextProcessAddress } from '../wire/index.js';
+import {
+  PayloadAuth,
+  assertValidName,
+  combineEnvelopeTexts,
+  nextProcessAddress,
+} from '../wire/index.js';
 import type { ActorDefinition, AskOptions, Handlers, MessageSender } from './actor.js';
 import { ActorRef } from './actor-ref.js';
-import type { Registry } from '../registry/index.js';
 import { type SystemParts, assembleSystem } from './assemble.js';
 import type { ActorSystemEvents } from './events.js';
 import { type HealthReport, healthReport } from './health.js';
@@ -64,12 +68,13 @@ export class ActorSystem
     options: ResolvedActorSystemOptions,
     private readonly transport: Transport,
     address: string,
+    auth: PayloadAuth | undefined,
   ) {
     super();
     this.options = options;
     this.address = address;
     this.namespace = options.namespace;
-    this.parts = assembleSystem(options, transport, address, {
+    this.parts = assembleSystem(options, transport, address, auth, {
       events: this,
       state: () => this.stateValue,
       stats: () => this.stats(),
@@ -86,17 +91,21 @@ export class ActorSystem
   static async start(options?: ActorSystemOptions): Promise<ActorSystem> {
     const resolved = resolveActorSystemOptions(options);
     const address = nextProcessAddress();
+    const auth = resolved.secret === undefined ? undefined : new PayloadAuth(resolved.secret);
     const transport = await connectTransport({
       ...tuningOf(resolved),
       url: resolved.url,
       clientName: `${resolved.namespace}:${address}`,
       tls: resolved.tls,
       combinePublishes: combineEnvelopeTexts,
+      ...(auth === undefined
+        ? {}
+        : { signPayload: (channel: string, payload: string) => auth.signText(channel, payload) }),
     });
-    const system = new ActorSystem(resolved, transport, address);
+    const system = new ActorSystem(resolved, transport, address, auth);
     try {
-      await transport.subscribe(system.parts.names.channel(address), (payload) => {
-        system.parts.dispatcher.receive(payload, system.parts.actors.main);
+      await transport.subscribe(system.parts.names.channel(address), (payload, channel) => {
+        system.parts.dispatcher.receive(payload, system.parts.actors.main, channel);
       });
     } catch (error) {
       await transport.close();
@@ -153,20 +162,17 @@ export class ActorSystem
 
   /**
    * A topic: a broadcast channel of plain JSON values (`<namespace>:topic:<name>`),
-   * open to any Redis client.
+   * open to any Redis client (with a namespace secret: signed, unless `unsigned`).
    */
-  topic<T = unknown>(name: string): Topic<T> {
-    return new Topic<T>(
-      name,
-      this.parts.names.topicChannel(name),
-      this.transport,
-      this.parts.channelListeners,
-      {
-        // Topics are never claim-checked: beyond this size a PUBLISH could cut off subscribers.
-        maxMessageBytes: Math.min(this.options.claimCheckBytes, this.options.maxMessageBytes),
-        maxNestingDepth: this.options.maxNestingDepth,
-      },
-    );
+  topic<T = unknown>(name: string, options: TopicOptions = {}): Topic<T> {
+    const { names, channelListeners, auth } = this.parts;
+    return new Topic<T>(name, names.topicChannel(name), this.transport, channelListeners, {
+      // Topics are never claim-checked: beyond this size a PUBLISH could cut off subscribers.
+      maxMessageBytes: Math.min(this.options.claimCheckBytes, this.options.maxMessageBytes),
+      maxNestingDepth: this.options.maxNestingDepth,
+      auth,
+      unsigned: options.unsigned === true,
+    });
   }
 
   /**

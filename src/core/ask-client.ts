@@ -114,7 +114,14 @@ export class AskClient {
         return;
       }
       const { outbox, names } = this.parts;
-      const envelope = askEnvelope(outbox.nextId(), from, to, type, this.parts.replyTo, timeoutMs);
+      const envelope = askEnvelope(
+        outbox.nextAskId(),
+        from,
+        to,
+        type,
+        this.parts.replyTo,
+        timeoutMs,
+      );
       const id = envelope.id;
       const channel = names.channel(to);
       const fail =

@@ -7,7 +7,15 @@ import type { EventEmitter } from 'node:events';
 import { nanoid } from 'nanoid';
 import { Presence, Registry } from '../registry/index.js';
 import { ChannelListeners, type Transport } from '../transport/index.js';
-import { ClaimCheck, Codec, Names, PROBE_TYPE, Refusal, tellEnvelope } from '../wire/index.js';
+import {
+  ClaimCheck,
+  Codec,
+  Names,
+  PROBE_TYPE,
+  type PayloadAuth,
+  Refusal,
+  tellEnvelope,
+} from '../wire/index.js';
 import { AskClient } from './ask-client.js';
 import { ConnectionHealth } from './connection-health.js';
 import { Diagnostics } from './diagnostics.js';
@@ -33,6 +41,7 @@ export function assembleSystem(
   options: ResolvedActorSystemOptions,
   transport: Transport,
   address: string,
+  auth: PayloadAuth | undefined,
   host: SystemHost,
 ) {
   const names = new Names(options.namespace);
@@ -41,10 +50,12 @@ export function assembleSystem(
   const isRunning = (): boolean => host.state() === 'running';
   const registry = new Registry(transport, names, options.presenceTtlMs);
   const channelListeners = new ChannelListeners(transport);
-  const claimCheck = new ClaimCheck(transport, names, {
-    thresholdBytes: options.claimCheckBytes,
-    ttlMs: options.claimCheckTtlMs,
-  });
+  const claimCheck = new ClaimCheck(
+    transport,
+    names,
+    { thresholdBytes: options.claimCheckBytes, ttlMs: options.claimCheckTtlMs },
+    auth,
+  );
   const outbox = new Outbox({
     transport,
     codec,
@@ -91,6 +102,7 @@ export function assembleSystem(
     asks,
     connection,
     maxMessageBytes: options.maxMessageBytes,
+    auth,
     dedupe: {
       windowMs: options.dedupeWindowMs,
       maxEntries: options.dedupeMaxEntries,
@@ -135,6 +147,7 @@ export function assembleSystem(
   return {
     names,
     codec,
+    auth,
     diagnostics,
     registry,
     channelListeners,

@@ -18,11 +18,13 @@ import {
   type Envelope,
   HEALTH_TYPE,
   PROBE_TYPE,
+  type PayloadAuth,
   RecentIds,
   Refusal,
   type RequestEnvelope,
   type Sighting,
   isReply,
+  isSigned,
 } from '../wire/index.js';
 import type { AskClient } from './ask-client.js';
 import { ArrivalOrder } from './arrival-order.js';
@@ -41,6 +43,8 @@ export interface DispatcherParts {
   asks: AskClient;
   connection: ConnectionHealth;
   maxMessageBytes: number;
+  /** The namespace secret, when there is one: every payload must be signed with it. */
+  auth: PayloadAuth | undefined;
   dedupe: { windowMs: number; maxEntries: number; maxClockSkewMs: number };
   isRunning(): boolean;
   /** What a health ask to `actor` (or to the process) answers. */
@@ -55,8 +59,31 @@ export class Dispatcher {
     this.recentIds = new RecentIds(parts.dedupe);
   }
 
-  /** A payload arrived on a mailbox of `target` (undefined: the process mailbox hosts no actor). */
-  receive(payload: Buffer, target: HostedActor | undefined): void {
+  /**
+   * A payload arrived on `channel`, a mailbox of `target` (undefined: the
+   * process mailbox hosts no actor). With a namespace secret it must be signed
+   * for that channel: checked first, before anything parses it.
+   */
+  receive(payload: Buffer, target: HostedActor | undefined, channel: string): void {
+    const { auth } = this.parts;
+    if (auth !== undefined) {
+      const inner = auth.verify(channel, payload);
+      if (inner instanceof Refusal) {
+        this.parts.diagnostics.received++;
+        this.parts.diagnostics.refuse(inner);
+        return;
+      }
+      payload = inner;
+    } else if (isSigned(payload)) {
+      this.parts.diagnostics.received++;
+      this.parts.diagnostics.refuse(
+        new Refusal(
+          'signed',
+          `a signed payload on ${channel}, but this system has no namespace secret (auth.secret)`,
+        ),
+      );
+      return;
+    }
     if (this.arrivals.busy) {
       this.arrivals.hold(() => {
         this.receiveInOrder(payload, target);

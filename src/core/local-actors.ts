@@ -161,8 +161,8 @@ export class LocalActors {
     );
     const actor = new HostedActor(address, name, definition, mailbox, this.runtime);
     this.actors.set(address, actor);
-    const onPayload = (payload: Buffer): void => {
-      this.parts.dispatcher.receive(payload, actor);
+    const onPayload = (payload: Buffer, channel: string): void => {
+      this.parts.dispatcher.receive(payload, actor, channel);
     };
     try {
       if (isMain) this.mainActor = actor;

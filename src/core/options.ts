@@ -2,13 +2,16 @@
  * Options of an actor system and of actors, their defaults in one place, and
  * the resolver that validates them.
  */
-import { resolveNamespace } from '../wire/index.js';
+import fs from 'node:fs';
 import { discoverBrokerUrl } from '../broker/index.js';
 import { BrokerNotFoundError, InvalidOptionError } from '../errors.js';
-import type { Logger } from '../util/index.js';
-import type { TlsOptions } from '../transport/index.js';
-import { createStderrLogger } from '../util/index.js';
-import { DEFAULT_MAX_NESTING_DEPTH, MAX_NESTING_DEPTH_LIMIT } from '../wire/index.js';
+import { type TlsOptions, tlsFromEnvironment } from '../transport/index.js';
+import { type Logger, createStderrLogger } from '../util/index.js';
+import {
+  DEFAULT_MAX_NESTING_DEPTH,
+  MAX_NESTING_DEPTH_LIMIT,
+  resolveNamespace,
+} from '../wire/index.js';
 
 /** What a full mailbox does with one more message. */
 export type OverflowPolicy = 'reject' | 'drop';
@@ -49,6 +52,20 @@ export interface RateLimit {
   intervalMs: number;
 }
 
+/**
+ * The namespace secret: with it every payload is signed and every payload
+ * received is verified (docs/SECURITY.md). All processes of the namespace need it.
+ */
+export interface AuthOptions {
+  /**
+   * The secret (at least 16 bytes; use 32 random ones, e.g. `openssl rand -base64 32`).
+   * A string starting with `base64:` is decoded.
+   */
+  secret?: string | Buffer;
+  /** A file holding the secret (its contents, surrounding whitespace removed). */
+  secretFile?: string;
+}
+
 /** Options of {@link ActorSystem}. */
 export interface ActorSystemOptions {
   /**
@@ -59,10 +76,17 @@ export interface ActorSystemOptions {
   url?: string;
   /**
    * TLS settings for `rediss://` URLs (a private CA, client certificates, …),
-   * as for Node's `tls.connect`.
-   * @default {} (system trust store, server name from the URL)
+   * as for Node's `tls.connect`. Supervisors hand them to their children.
+   * @default from REDIS_ACTORS_TLS_CA, REDIS_ACTORS_TLS_CERT, REDIS_ACTORS_TLS_KEY
+   *   (a file path or the PEM text each), else {} (the system trust store)
    */
   tls?: TlsOptions;
+  /**
+   * The namespace secret: sign every payload sent and refuse every payload
+   * received without a valid signature (`unsigned`, `bad-mac`).
+   * @default REDIS_ACTORS_SECRET, else the file REDIS_ACTORS_SECRET_FILE names, else none
+   */
+  auth?: AuthOptions;
   /**
    * Prefix of every channel and key, so that several applications share one Redis.
    * @default process.env.REDIS_ACTORS_NAMESPACE, else 'ra'
@@ -199,10 +223,12 @@ export type ResolvedMailboxOptions = Required<Omit<MailboxOptions, 'rateLimit'>>
   Pick<MailboxOptions, 'rateLimit'>;
 
 export interface ResolvedActorSystemOptions extends Required<
-  Omit<ActorSystemOptions, 'mailbox' | 'url'>
+  Omit<ActorSystemOptions, 'mailbox' | 'url' | 'auth'>
 > {
   url: string;
   mailbox: ResolvedMailboxOptions;
+  /** The namespace secret's bytes, when there is one. */
+  secret: Buffer | undefined;
 }
 
 /** Every default, in one place. */
@@ -228,7 +254,7 @@ export const DEFAULTS = {
   presenceIntervalMs: 2000,
   presenceTtlMs: 10_000,
   stopTimeoutMs: 5000,
-} as const satisfies Omit<ResolvedActorSystemOptions, 'url' | 'namespace' | 'logger'>;
+} as const satisfies Omit<ResolvedActorSystemOptions, 'url' | 'namespace' | 'logger' | 'secret'>;
 
 export function resolveMailboxOptions(
   options: MailboxOptions | undefined,
@@ -260,6 +286,8 @@ export function resolveActorSystemOptions(
     namespace: resolveNamespace(given.namespace),
     mailbox: resolveMailboxOptions(given.mailbox),
     logger: given.logger ?? createStderrLogger(),
+    tls: given.tls ?? tlsFromEnvironment(),
+    secret: resolveSecret(given.auth),
   };
   for (const key of [
     'askTimeoutMs',
@@ -290,6 +318,46 @@ export function resolveActorSystemOptions(
     );
   }
   return resolved;
+}
+
+/** The environment variables of the namespace secret. */
+export const SECRET_ENV = {
+  secret: 'REDIS_ACTORS_SECRET',
+  file: 'REDIS_ACTORS_SECRET_FILE',
+} as const;
+
+/** The secret's bytes from the option, else the environment; undefined for none. */
+export function resolveSecret(
+  auth: AuthOptions | undefined,
+  env = process.env,
+): Buffer | undefined {
+  const file = auth?.secretFile ?? (auth === undefined ? env[SECRET_ENV.file] : undefined);
+  let secret: string | Buffer | undefined =
+    auth?.secret ?? (auth === undefined ? env[SECRET_ENV.secret] : undefined);
+  if (secret === undefined && file !== undefined && file !== '') {
+    try {
+      secret = fs.readFileSync(file, 'utf8').trim();
+    } catch (error) {
+      throw new InvalidOptionError(
+        'auth.secretFile',
+        `cannot read "${file}" (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+      );
+    }
+  }
+  if (secret === undefined || secret === '') return undefined;
+  const bytes =
+    typeof secret === 'string'
+      ? secret.startsWith('base64:')
+        ? Buffer.from(secret.slice('base64:'.length), 'base64')
+        : Buffer.from(secret, 'utf8')
+      : Buffer.from(secret);
+  if (bytes.length < 16) {
+    throw new InvalidOptionError(
+      'auth.secret',
+      `is ${bytes.length} bytes; use at least 16, better 32 random ones (openssl rand -base64 32)`,
+    );
+  }
+  return bytes;
 }
 
 /**

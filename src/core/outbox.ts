@@ -71,6 +71,11 @@ export class Outbox {
     return this.ids.next();
   }
 
+  /** A fresh id for an ask: numbered, with 96 random bits replies must echo. */
+  nextAskId(): string {
+    return this.ids.nextAsk();
+  }
+
   /** Sends waiting for room in the write buffer. */
   get backlog(): number {
     return this.waiting.length;

@@ -15,6 +15,7 @@ import {
   DEFAULT_CONNECTION_TUNING,
   type Transport,
   connectTransport,
+  tlsFromEnvironment,
 } from '../internal.js';
 import { type CommandHandler, CommandServer, type ServeCommandsOptions } from './command-server.js';
 import { type IpcIdentity, stamped } from './common-fields.js';
@@ -196,7 +197,7 @@ export class RedisIpc {
       ...definedTuning(options),
       url,
       clientName: `ripc:${options.component}:${thread}:${process.pid}`,
-      tls: options.tls ?? DEFAULTS.tls,
+      tls: options.tls ?? tlsFromEnvironment(),
     });
     return new RedisIpc(transport, { ...options, thread }, options.logger ?? createStderrLogger());
   }

@@ -4,9 +4,11 @@
  * with the READY handshake — spawn, then wait for READY, the process's exit or
  * the ready timeout, whichever comes first.
  */
+import { nanoid } from 'nanoid';
 import type { ActorSystem } from '../core/index.js';
+import { tlsEnvironment } from '../transport/index.js';
 import { SpawnError } from '../errors.js';
-import { type ReadyBody, processAddress } from '../wire/index.js';
+import { READY_TOKEN_ENV, type ReadyBody, processAddress } from '../wire/index.js';
 import type { ChildInfo, ChildState, ExitReason } from './supervisor-events.js';
 import type { ResolvedChildSpec, ResolvedSupervisorOptions } from './supervisor-options.js';
 import { type ProcessExit, SupervisedProcess } from './supervised-process.js';
@@ -75,21 +77,40 @@ export interface LaunchContext {
   heartbeatIntervalMs: number;
 }
 
+interface ReadyWaiter {
+  token: string;
+  resolve(body: ReadyBody): void;
+}
+
 /** Starts child processes and matches the READY messages they send to the launch waiting. */
 export class ChildLauncher {
-  private readonly readyWaiters = new Map<number, (body: ReadyBody) => void>();
+  /** READY messages refused: malformed, for no child starting, or without its token. */
+  refusedReady = 0;
+  private readonly readyWaiters = new Map<number, ReadyWaiter>();
 
   constructor(private readonly context: LaunchContext) {}
 
-  /** Hands a READY to the launch of the process that sent it; ignores anything malformed. */
-  onReady(body: ReadyBody): void {
+  /** Hands a READY to the launch of the process that sent it; counts and drops any other. */
+  onReady(received: unknown): void {
+    // A tell body: anyone may have sent anything.
+    const body = (
+      typeof received === 'object' && received !== null ? received : {}
+    ) as Partial<ReadyBody>;
+    const waiter = typeof body.pid === 'number' ? this.readyWaiters.get(body.pid) : undefined;
     if (
-      typeof body !== 'object' ||
-      typeof body.pid !== 'number' ||
-      typeof body.address !== 'string'
-    )
+      waiter === undefined ||
+      typeof body.address !== 'string' ||
+      typeof body.token !== 'string' ||
+      body.token !== waiter.token
+    ) {
+      this.refusedReady++;
+      this.context.system.options.logger.warn(
+        `supervisor ${this.context.parentAddress}: refused a READY that no child of its own sent ` +
+          `(${this.refusedReady} so far)`,
+      );
       return;
-    this.readyWaiters.get(body.pid)?.(body);
+    }
+    waiter.resolve(body as ReadyBody);
   }
 
   /**
@@ -101,6 +122,7 @@ export class ChildLauncher {
   async launch(child: SupervisedChild): Promise<SupervisedProcess> {
     const { spec } = child;
     const { system } = this.context;
+    const token = nanoid(32);
     const process_ = new SupervisedProcess({
       name: spec.name,
       modulePath: spec.modulePath,
@@ -112,8 +134,11 @@ export class ChildLauncher {
         ...process.env,
         REDIS_URL: system.options.url,
         REDIS_ACTORS_NAMESPACE: system.namespace,
+        // A private CA (or client certificate) must reach the child too.
+        ...tlsEnvironment(system.options.tls),
         REDIS_ACTORS_HEARTBEAT_MS: String(this.context.heartbeatIntervalMs),
         ...spec.env,
+        [READY_TOKEN_ENV]: token,
       },
     });
     // Set at once: a stop or an exit during startup must find the process.
@@ -123,7 +148,7 @@ export class ChildLauncher {
     child.readyAt = undefined;
     child.killReason = undefined;
     const ready = new Promise<ReadyBody>((resolve) => {
-      this.readyWaiters.set(process_.pid, resolve);
+      this.readyWaiters.set(process_.pid, { token, resolve });
     });
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => {

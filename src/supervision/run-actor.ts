@@ -16,7 +16,7 @@ import {
   type Handlers,
   type MailboxOptions,
 } from '../core/index.js';
-import { READY_TYPE, type ReadyBody } from '../wire/index.js';
+import { READY_TOKEN_ENV, READY_TYPE, type ReadyBody } from '../wire/index.js';
 import { NAME_FLAG, PARENT_FLAG } from './supervised-process.js';
 import { hasSupervisorSocket, startWatchdog } from './watchdog.js';
 
@@ -73,6 +73,9 @@ export async function runActor<H extends Handlers>(
   options: RunActorOptions = {},
 ): Promise<RunningActor<ActorDefinition<H>>> {
   const { parent, name: givenName } = takeSupervisorFlags();
+  // Ours alone: a process this one starts must not inherit it.
+  const readyToken = process.env[READY_TOKEN_ENV];
+  Reflect.deleteProperty(process.env, READY_TOKEN_ENV);
   const { name = givenName, mailbox, heartbeatIntervalMs, ...systemOptions } = options;
   const system = await ActorSystem.start(systemOptions);
   let stopping = false;
@@ -109,6 +112,7 @@ export async function runActor<H extends Handlers>(
       address: ref.address,
       pid: process.pid,
       startedAt: Date.now(),
+      token: readyToken,
     };
     await system.tell(parent, READY_TYPE, ready);
   }

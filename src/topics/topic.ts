@@ -3,11 +3,41 @@
  * Redis client can take part (`redis-cli PUBLISH ra:topic:chat.lobby
  * '{"name":"bob","message":"hi"}'`, as in the seeds). A topic `t` is the
  * channel `<namespace>:topic:<t>`.
+ *
+ * With a namespace secret, values are signed like everything else (and
+ * unsigned ones refused), unless the topic is opened with `unsigned: true`:
+ * then it publishes plain JSON and takes plain JSON from anyone, as the
+ * seed's `redis-cli PUBLISH` chat needs.
  */
 import { MessageTooLargeError, NoRecipientError } from '../errors.js';
-import type { ChannelListeners, Unsubscribe } from '../transport/index.js';
-import type { Transport } from '../transport/index.js';
-import { describeProblem, parseUntrusted } from '../wire/index.js';
+import type { ChannelListeners, Transport, Unsubscribe } from '../transport/index.js';
+import {
+  type PayloadAuth,
+  Refusal,
+  describeProblem,
+  isSigned,
+  parseUntrusted,
+} from '../wire/index.js';
+
+/** Options of {@link ActorSystem.topic}. */
+export interface TopicOptions {
+  /**
+   * With a namespace secret: publish plain JSON and accept plain JSON from
+   * any client (signed values are still verified). Without a secret topics are
+   * always plain.
+   * @default false
+   */
+  unsigned?: boolean;
+}
+
+/** What a topic needs from its actor system. @internal */
+export interface TopicLimits {
+  maxMessageBytes: number;
+  maxNestingDepth: number;
+  /** The namespace secret, when there is one. */
+  auth: PayloadAuth | undefined;
+  unsigned: boolean;
+}
 
 /** What a topic subscriber is given for a payload that is not JSON. */
 export type InvalidPayloadHandler = (raw: string, problem: string) => void;
@@ -15,6 +45,9 @@ export type InvalidPayloadHandler = (raw: string, problem: string) => void;
 export class Topic<T = unknown> {
   private readonly maxMessageBytes: number;
   private readonly maxNestingDepth: number;
+  /** Signs what this topic publishes and verifies what it receives; undefined: plain JSON. */
+  private readonly auth: PayloadAuth | undefined;
+  private readonly unsigned: boolean;
 
   /** @internal */
   constructor(
@@ -24,10 +57,12 @@ export class Topic<T = unknown> {
     readonly channel: string,
     private readonly transport: Transport,
     private readonly listeners: ChannelListeners,
-    limits: { maxMessageBytes: number; maxNestingDepth: number },
+    limits: TopicLimits,
   ) {
     this.maxMessageBytes = limits.maxMessageBytes;
     this.maxNestingDepth = limits.maxNestingDepth;
+    this.auth = limits.auth;
+    this.unsigned = limits.unsigned;
   }
 
   /**
@@ -39,8 +74,10 @@ export class Topic<T = unknown> {
     const size = Buffer.byteLength(text);
     if (size > this.maxMessageBytes)
       return Promise.reject(new MessageTooLargeError(size, this.maxMessageBytes));
+    const payload =
+      this.auth === undefined || this.unsigned ? text : this.auth.signText(this.channel, text);
     return new Promise((resolve, reject) => {
-      this.transport.publish(this.channel, text, (error, receivers) => {
+      this.transport.publish(this.channel, payload, (error, receivers) => {
         if (error === null) resolve(receivers);
         else reject(error);
       });
@@ -66,7 +103,16 @@ export class Topic<T = unknown> {
     onValue: (value: T) => void,
     onInvalid: InvalidPayloadHandler = () => undefined,
   ): Promise<Unsubscribe> {
-    return this.listeners.add(this.channel, (payload) => {
+    return this.listeners.add(this.channel, (received) => {
+      let payload = received;
+      if (this.auth !== undefined && (!this.unsigned || isSigned(received))) {
+        const inner = this.auth.verify(this.channel, received);
+        if (inner instanceof Refusal) {
+          onInvalid('', `${inner.reason}: ${inner.detail}`);
+          return;
+        }
+        payload = inner;
+      }
       if (payload.length > this.maxMessageBytes) {
         onInvalid(
           payload.subarray(0, 200).toString('utf8'),

@@ -16,9 +16,17 @@ import { ConnectionError, ShuttingDownError } from '../errors.js';
 import { Fifo } from '../util/index.js';
 import type { ConnectionTuning } from './connection-tuning.js';
 import { LivenessCheck } from './liveness-check.js';
+import { asPermissionError } from './permission.js';
+import { serverNameFor } from './tls.js';
 import type { RedisEndpoint, TlsOptions } from './redis-url.js';
 import type { CommandArgument, EncodedCommand, RespValue } from './resp.js';
-import { RedisReplyError, RespParser, encodeCommand } from './resp.js';
+import {
+  RedisReplyError,
+  RespParser,
+  encodeCommand,
+  encodedCommandSize as sizeOf,
+} from './resp.js';
+import { handshakeSteps } from './handshake.js';
 
 export type ReplyCallback = (error: Error | null, reply: RespValue) => void;
 
@@ -39,6 +47,8 @@ export interface CommandConnectionOptions extends ConnectionTuning {
    * calls to one channel into one payload; without it nothing is merged.
    */
   combinePublishes?: (payloads: string[]) => string;
+  /** Signs the payload of each mergeable publish (see TransportOptions.signPayload). */
+  signPayload?: (channel: string, payload: string) => string;
 }
 
 /** Consecutive mergeable publishes to one channel, written as one PUBLISH. */
@@ -62,14 +72,6 @@ const EARLY_FLUSH_BYTES = 16 * 1024;
 interface OfflineCommand {
   encoded: EncodedCommand;
   callback: ReplyCallback;
-}
-
-/** Bytes of an encoded command (a string's length in UTF-16 units is close enough). */
-function sizeOf(encoded: EncodedCommand): number {
-  if (typeof encoded === 'string') return encoded.length;
-  let size = 0;
-  for (const chunk of encoded) size += chunk.length;
-  return size;
 }
 
 /**
@@ -205,8 +207,13 @@ export class CommandConnection extends EventEmitter {
   publishMergeable(channel: string, payload: string, callback: ReceiversCallback): void {
     const combine = this.options.combinePublishes;
     if (this.stateValue !== 'ready' || combine === undefined) {
-      this.send(['PUBLISH', channel, payload], (error, reply) => {
-        callback(error, typeof reply === 'number' ? reply : 0);
+      const sign = this.options.signPayload;
+      const signed = sign === undefined ? payload : sign(channel, payload);
+      this.send(['PUBLISH', channel, signed], (error, reply) => {
+        callback(
+          error === null ? null : this.refused(error, 'PUBLISH'),
+          typeof reply === 'number' ? reply : 0,
+        );
       });
       return;
     }
@@ -231,7 +238,8 @@ export class CommandConnection extends EventEmitter {
     };
     this.queue(started, (error, reply) => {
       const receivers = typeof reply === 'number' ? reply : 0;
-      for (const each of started.callbacks) each(error, receivers);
+      const failure = error === null ? null : this.refused(error, 'PUBLISH');
+      for (const each of started.callbacks) each(failure, receivers);
     });
     this.openRun = payload.length <= MERGE_PAYLOAD_BYTES ? started : undefined;
     this.noteOutboxBytes(payload.length);
@@ -242,14 +250,19 @@ export class CommandConnection extends EventEmitter {
     if (this.outboxBytes >= EARLY_FLUSH_BYTES) this.flush();
   }
 
-  /** Promise form of {@link send}, for commands off the hot path. */
+  /** Promise form of {@link send}, for commands off the hot path; NOPERM as PermissionError. */
   call(args: readonly CommandArgument[]): Promise<RespValue> {
     return new Promise((resolve, reject) => {
       this.send(args, (error, reply) => {
         if (error === null) resolve(reply);
-        else reject(error);
+        else reject(this.refused(error, String(args[0])));
       });
     });
+  }
+
+  /** A NOPERM reply as PermissionError (naming the command and this connection's user). */
+  refused(error: Error, command: string): Error {
+    return asPermissionError(error, command, this.options.endpoint.username ?? 'default');
   }
 
   /**
@@ -348,7 +361,9 @@ export class CommandConnection extends EventEmitter {
       run.payloads.length === 1
         ? (run.payloads[0] as string)
         : (this.options.combinePublishes as (payloads: string[]) => string)(run.payloads);
-    return encodeCommand(['PUBLISH', run.channel, payload]) as string;
+    const sign = this.options.signPayload;
+    const signed = sign === undefined ? payload : sign(run.channel, payload);
+    return encodeCommand(['PUBLISH', run.channel, signed]) as string;
   }
 
   private onReply(reply: RespValue): void {
@@ -368,7 +383,7 @@ export class CommandConnection extends EventEmitter {
           ? tls.connect({
               host: endpoint.host,
               port: endpoint.port,
-              servername: endpoint.host,
+              ...serverNameFor(endpoint.host),
               ...this.options.tls,
             })
           : net.createConnection({ host: endpoint.host, port: endpoint.port });
@@ -404,19 +419,7 @@ export class CommandConnection extends EventEmitter {
 
   /** Authenticates, selects the database and names the client, then goes ready. */
   private handshake(): void {
-    const { endpoint, clientName } = this.options;
-    const steps: CommandArgument[][] = [];
-    if (endpoint.password !== undefined) {
-      steps.push(
-        endpoint.username === undefined
-          ? ['AUTH', endpoint.password]
-          : ['AUTH', endpoint.username, endpoint.password],
-      );
-    }
-    if (endpoint.db !== 0) steps.push(['SELECT', String(endpoint.db)]);
-    steps.push(['CLIENT', 'SETNAME', clientName]);
-    // Its id lets another connection end a blocking command on this one (CLIENT UNBLOCK).
-    steps.push(['CLIENT', 'ID']);
+    const steps = handshakeSteps(this.options.endpoint, this.options.clientName);
     let remaining = steps.length;
     let failed = false;
     for (const step of steps) {

@@ -22,3 +22,5 @@ export type { RedisEndpoint, TlsOptions } from './redis-url.js';
 export { parseRedisUrl, redactUrl } from './redis-url.js';
 export { InProcessBroker, InProcessTransport } from './in-process-transport.js';
 export { Script } from './script.js';
+export { TLS_ENV, serverNameFor, tlsEnvironment, tlsFromEnvironment } from './tls.js';
+export { asPermissionError } from './permission.js';

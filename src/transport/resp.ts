@@ -39,6 +39,14 @@ export function encodeCommand(args: readonly CommandArgument[]): EncodedCommand 
   return chunks;
 }
 
+/** Bytes of an encoded command (a string's length in UTF-16 units is close enough). */
+export function encodedCommandSize(encoded: EncodedCommand): number {
+  if (typeof encoded === 'string') return encoded.length;
+  let size = 0;
+  for (const chunk of encoded) size += chunk.length;
+  return size;
+}
+
 const CR = 13;
 const INCOMPLETE = Symbol('incomplete');
 /** parse() started streaming a large bulk reply into its own buffer. */

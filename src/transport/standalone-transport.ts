@@ -48,6 +48,7 @@ export class StandaloneTransport extends EventEmitter<TransportEvents> implement
       ...(options.combinePublishes === undefined
         ? {}
         : { combinePublishes: options.combinePublishes }),
+      ...(options.signPayload === undefined ? {} : { signPayload: options.signPayload }),
     });
     this.subscriber = new SubscriberConnection({
       ...common,
@@ -118,7 +119,10 @@ export class StandaloneTransport extends EventEmitter<TransportEvents> implement
     callback: PublishCallback,
   ): void {
     this.commands.send(['PUBLISH', channel, payload], (error, reply) => {
-      callback(error, typeof reply === 'number' ? reply : 0);
+      callback(
+        error === null ? null : this.commands.refused(error, 'PUBLISH'),
+        typeof reply === 'number' ? reply : 0,
+      );
     });
   }
 
@@ -137,7 +141,9 @@ export class StandaloneTransport extends EventEmitter<TransportEvents> implement
 
   /** Callback form of {@link command}. */
   send(args: readonly CommandArgument[], callback: ReplyCallback): void {
-    this.commands.send(args, callback);
+    this.commands.send(args, (error, reply) => {
+      callback(error === null ? null : this.commands.refused(error, String(args[0])), reply);
+    });
   }
 
   subscribe(channel: string, handler: MessageHandler): Promise<void> {

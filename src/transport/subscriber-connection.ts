@@ -6,9 +6,10 @@
  */
 import { EventEmitter } from 'node:events';
 import { Redis, type RedisOptions } from 'ioredis';
-import { ConnectionError, ShuttingDownError } from '../errors.js';
+import { ConnectionError, PermissionError, ShuttingDownError } from '../errors.js';
 import { settledWithin } from '../util/index.js';
 import { LivenessCheck } from './liveness-check.js';
+import { serverNameFor } from './tls.js';
 import type { CommandConnectionOptions } from './command-connection.js';
 import type { MessageHandler } from './transport.js';
 
@@ -226,12 +227,14 @@ export class SubscriberConnection extends EventEmitter {
     if (this.closed) throw new ShuttingDownError('the subscriber connection');
   }
 
-  private commandFailure(what: string, cause: unknown): ConnectionError {
-    return new ConnectionError(
-      this.options.displayUrl,
-      `${what} failed: ${(cause as Error).message}`,
-      { cause },
-    );
+  private commandFailure(what: string, cause: unknown): ConnectionError | PermissionError {
+    const message = (cause as Error).message;
+    if (typeof message === 'string' && message.startsWith('NOPERM')) {
+      return new PermissionError(what, this.options.endpoint.username ?? 'default', message, {
+        cause,
+      });
+    }
+    return new ConnectionError(this.options.displayUrl, `${what} failed: ${message}`, { cause });
   }
 }
 
@@ -256,6 +259,6 @@ function toIoredisOptions(options: SubscriberConnectionOptions): RedisOptions {
     ...common,
     host: endpoint.host,
     port: endpoint.port,
-    ...(endpoint.tls ? { tls: { servername: endpoint.host, ...options.tls } } : {}),
+    ...(endpoint.tls ? { tls: { ...serverNameFor(endpoint.host), ...options.tls } } : {}),
   };
 }

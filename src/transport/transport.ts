@@ -27,6 +27,12 @@ export interface TransportOptions extends ConnectionTuning {
   clientName: string;
   /** Joins the payloads of consecutive mergeable publishes to one channel (see publishMergeable). */
   combinePublishes?: (payloads: string[]) => string;
+  /**
+   * Signs each mergeable publish's payload (a lone one, or the combined run)
+   * just before it is written: a run is only known then. Other publishes come
+   * signed from their callers.
+   */
+  signPayload?: (channel: string, payload: string) => string;
   /** TLS settings, used for `rediss://` URLs. */
   tls?: TlsOptions;
 }

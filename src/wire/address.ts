@@ -26,6 +26,11 @@ export function resolveNamespace(option?: string): string {
   return namespace;
 }
 
+/** Whether `value` is usable as an address, name or namespace (and so as a mailbox channel). */
+export function isValidName(value: string): boolean {
+  return VALID_NAME.test(value);
+}
+
 /** Throws {@link InvalidOptionError} unless `value` is usable as an address, name or namespace. */
 export function assertValidName(what: string, value: string): void {
   if (!VALID_NAME.test(value)) {

@@ -19,6 +19,7 @@ import type { Names } from './address.js';
 import { type EncodedMessage, Refusal, encodedSize } from './codec.js';
 import { type Envelope, HEADER_FIELDS, headerField } from './envelope.js';
 import type { PublishCallback, Transport } from '../transport/index.js';
+import type { PayloadAuth } from './payload-auth.js';
 
 const TOKEN = /^[\w-]{22}$/;
 
@@ -34,6 +35,8 @@ export class ClaimCheck {
     private readonly transport: Transport,
     private readonly names: Names,
     private readonly options: ClaimCheckOptions,
+    /** With a namespace secret: binary frames and stored values are signed here. */
+    private readonly auth?: PayloadAuth,
   ) {}
 
   /**
@@ -53,31 +56,40 @@ export class ClaimCheck {
       return;
     }
     const size = encodedSize(encoded);
+    const auth = this.auth;
     if (size <= threshold) {
       if (typeof encoded === 'string') this.transport.publishMergeable(channel, encoded, callback);
-      else this.transport.publish(channel, encoded.chunks, callback);
+      else {
+        const chunks =
+          auth === undefined ? encoded.chunks : auth.signChunks(channel, encoded.chunks);
+        this.transport.publish(channel, chunks, callback);
+      }
       return;
     }
     // The token: nobody who has not seen the stub can plant or swap the stored value.
     const key = this.names.key('claim', envelope.id, nanoid(22));
-    const stub = { ...envelope, claim: { key, size } } as Envelope;
+    // Signed for its key, so that it cannot pass for another message's content.
+    const stored: string | Buffer[] =
+      auth === undefined
+        ? typeof encoded === 'string'
+          ? encoded
+          : encoded.chunks
+        : typeof encoded === 'string'
+          ? auth.signText(key, encoded)
+          : auth.signChunks(key, encoded.chunks);
+    const storedSize =
+      typeof stored === 'string'
+        ? Buffer.byteLength(stored)
+        : stored.reduce((sum, chunk) => sum + chunk.length, 0);
+    const stub = { ...envelope, claim: { key, size: storedSize } } as Envelope;
     // Only the header travels in the stub.
     delete stub.body;
     delete stub.meta;
     delete stub.attachments;
     // Same connection, same flush: Redis has the value before anyone sees the stub.
-    this.transport.send(
-      [
-        'SET',
-        key,
-        typeof encoded === 'string' ? encoded : encoded.chunks,
-        'PX',
-        String(this.options.ttlMs),
-      ],
-      (error) => {
-        if (error !== null) callback(error, 0);
-      },
-    );
+    this.transport.send(['SET', key, stored, 'PX', String(this.options.ttlMs)], (error) => {
+      if (error !== null) callback(error, 0);
+    });
     this.transport.publishMergeable(channel, JSON.stringify(stub), (error, receivers) => {
       if (error === null && receivers === 0) this.discard(key);
       callback(error, receivers);
@@ -109,7 +121,7 @@ export class ClaimCheck {
         `claimed message ${stub.id} is not the ${size} bytes its stub declares`,
       );
     }
-    return value;
+    return this.auth === undefined ? value : this.auth.verify(key, value);
   }
 
   /** Why a fetched envelope is not the one its stub announced, or `undefined` when it is. */

@@ -6,7 +6,8 @@
  * - Messages sent longer ago than `windowMs + maxClockSkewMs`, or more than
  *   `maxClockSkewMs` in the future, are refused (`stale`, `future`): every
  *   other message is one whose repeat is still recognised.
- * - Framework senders number their messages `<sender nonce>.<counter base 36>`,
+ * - Framework senders number their messages `<sender nonce>.<counter base 36>`
+ *   (an ask's id adds `.<16 random characters>`, which dedupe ignores),
  *   and one sender's messages arrive in the order sent, with counters and
  *   `sentAt` that only grow. So a mark per sender (highest counter, latest
  *   `sentAt`) suffices: below the mark and not sent later is a repeat; above
@@ -21,6 +22,8 @@
  *   early (a flood) raises a floor: exactly remembered messages sent before
  *   it could be repeats of forgotten ones and are refused as `stale`.
  */
+
+import { nanoid } from 'nanoid';
 
 /** What {@link RecentIds.check} made of a message. */
 export type Sighting = 'first' | 'duplicate' | 'out-of-order' | 'stale' | 'future';
@@ -40,7 +43,8 @@ interface SenderMark {
   sentAt: number;
 }
 
-const FRAMEWORK_ID = /^[\w-]{12}\.[0-9a-z]{1,11}$/;
+/** `<nonce>.<counter>`, with `.<16 random characters>` on asks (what replies are matched by). */
+const FRAMEWORK_ID = /^[\w-]{12}\.[0-9a-z]{1,11}(?:\.[\w-]{16})?$/;
 
 export class RecentIds {
   private readonly marks = new Map<string, SenderMark>();
@@ -68,9 +72,10 @@ export class RecentIds {
     if (sentAt > now + skew) return 'future';
     if (sentAt < now - this.options.windowMs - skew) return 'stale';
     if (now - this.generationStart >= this.generationMs) this.rotate(now);
-    if (id.length <= 24 && FRAMEWORK_ID.test(id)) {
+    if (id.length <= 41 && FRAMEWORK_ID.test(id)) {
       const dot = id.indexOf('.');
       const sender = id.slice(0, dot);
+      // parseInt stops at the second dot, before an ask's random part.
       const counter = parseInt(id.slice(dot + 1), 36);
       const mark = this.marks.get(sender);
       if (mark !== undefined) return this.againstMark(mark, counter, sentAt);
@@ -129,5 +134,13 @@ export class MessageIds {
 
   next(): string {
     return `${this.nonce}.${(this.counter++).toString(36)}`;
+  }
+
+  /**
+   * An ask's id: the next number, then 96 random bits (16 base64url
+   * characters), so that nobody who has not seen the ask can answer it.
+   */
+  nextAsk(): string {
+    return `${this.nonce}.${(this.counter++).toString(36)}.${nanoid(16)}`;
   }
 }

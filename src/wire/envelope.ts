@@ -3,6 +3,7 @@
  * discriminated union by `kind`; the format is specified, with examples, in
  * docs/PROTOCOL.md.
  */
+import { isValidName } from './address.js';
 
 /** Version of the wire format; a receiver drops envelopes of any other version. */
 export const PROTOCOL_VERSION = 1;
@@ -192,7 +193,16 @@ export function envelopeProblem(value: unknown): string | undefined {
       if (typeof envelope.deadline !== 'number' || !Number.isFinite(envelope.deadline)) {
         return 'missing-field: deadline (number, ms since epoch) is required on an ask';
       }
-      return missingString(envelope, 'replyTo') ?? missingString(envelope, 'type');
+      return (
+        missingString(envelope, 'replyTo') ??
+        missingString(envelope, 'type') ??
+        // Replies go only to a mailbox of this namespace: never a topic, another
+        // namespace or a pattern, so an ask cannot aim its reply at a third party's channel.
+        (isValidName(envelope.replyTo as string)
+          ? undefined
+          : 'bad-reply-to: replyTo must be a mailbox address (1-200 characters without ' +
+            "whitespace, ':', '*', '?', '[', ']' or '\\')")
+      );
     case 'tell':
       return missingString(envelope, 'type');
     default:

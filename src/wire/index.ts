@@ -48,4 +48,5 @@ export {
   treeProblem,
 } from './untrusted-json.js';
 export type { ReadyBody } from './system-messages.js';
-export { HEALTH_TYPE, PROBE_TYPE, READY_TYPE } from './system-messages.js';
+export { HEALTH_TYPE, PROBE_TYPE, READY_TOKEN_ENV, READY_TYPE } from './system-messages.js';
+export { PayloadAuth, SIGNED_PREFIX, isSigned } from './payload-auth.js';

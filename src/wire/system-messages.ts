@@ -15,10 +15,19 @@ export const HEALTH_TYPE = 'health';
 /** The handshake a supervised child tells its supervisor once its mailbox is subscribed. */
 export const READY_TYPE = '$ready';
 
+/**
+ * The environment variable that hands a child its one-time READY token: only
+ * the process the supervisor started knows it (it is never on the command line
+ * or in Redis), so nobody else's READY is taken for the child's.
+ */
+export const READY_TOKEN_ENV = 'REDIS_ACTORS_READY_TOKEN';
+
 /** Body of the READY message. */
 export interface ReadyBody {
   name: string | undefined;
   address: string;
   pid: number;
   startedAt: number;
+  /** The one-time token its supervisor gave the child (REDIS_ACTORS_READY_TOKEN). */
+  token?: string | undefined;
 }

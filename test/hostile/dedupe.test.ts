@@ -56,8 +56,12 @@ describe('dedupe against a stranger', () => {
   it("a forged id with the victim's nonce and a huge counter does not silence the victim", async () => {
     const { target, victim, handled, channel, raw, sniff, forged } = await scene();
     const first = await sniff(() => victim.tell('target', 'record', 'v0'));
-    const nonce = (JSON.parse(first.toString()) as { id: string }).id.split('.')[0];
-    await raw.publish(channel, forged({ id: `${nonce}.zzzzzzzzzzz`, sentAt: Date.now() - 1 }));
+    const sent = JSON.parse(first.toString()) as { id: string; sentAt: number };
+    const nonce = sent.id.split('.')[0];
+    // Sent after v0 (so not out of order) and before v1 (so v1 replaces the forged mark).
+    const forgedAt = sent.sentAt + 1;
+    await raw.publish(channel, forged({ id: `${nonce}.zzzzzzzzzzz`, sentAt: forgedAt }));
+    while (Date.now() <= forgedAt) await new Promise((resolve) => setImmediate(resolve));
     for (let i = 1; i <= 10; i++) await victim.tell('target', 'record', `v${i}`);
     expect(await victim.ask('target', 'count')).toBe(12);
     expect(handled.filter((body) => body !== 'forged')).toEqual(

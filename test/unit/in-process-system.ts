@@ -33,7 +33,7 @@ export async function inProcessSystem(
   const transport = broker.connect(address);
   const events = new EventEmitter<ActorSystemEvents>();
   let state: SystemStats['state'] = 'running';
-  const parts = assembleSystem(resolved, transport, address, {
+  const parts = assembleSystem(resolved, transport, address, undefined, {
     events,
     state: () => state,
     stats: () => ({
@@ -51,8 +51,8 @@ export async function inProcessSystem(
     }),
     startedAt: Date.now(),
   });
-  await transport.subscribe(parts.names.channel(address), (payload) => {
-    parts.dispatcher.receive(payload, parts.actors.main);
+  await transport.subscribe(parts.names.channel(address), (payload, channel) => {
+    parts.dispatcher.receive(payload, parts.actors.main, channel);
   });
   const stop = async (): Promise<void> => {
     state = 'stopping';
