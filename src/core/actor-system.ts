@@ -7,9 +7,10 @@
  * dropped, and why). See docs/ARCHITECTURE.md.
  */
 import { EventEmitter } from 'node:events';
+import { nanoid } from 'nanoid';
 import { InvalidOptionError, ShuttingDownError } from '../errors.js';
 import { type MonitorEvent, monitorNamespace } from '../monitor/index.js';
-import type { Registry } from '../registry/index.js';
+import { type Registry, claimProcessAddress } from '../registry/index.js';
 import { Topic, type TopicOptions } from '../topics/index.js';
 import {
   type CommandArgument,
@@ -21,7 +22,9 @@ import {
   tuningOf,
 } from '../transport/index.js';
 import { SharedValues } from '../values/index.js';
+import { settledWithin } from '../util/index.js';
 import {
+  Names,
   PayloadAuth,
   assertValidName,
   combineEnvelopeTexts,
@@ -29,7 +32,7 @@ import {
 } from '../wire/index.js';
 import type { ActorDefinition, AskOptions, Handlers, MessageSender } from './actor.js';
 import { ActorRef } from './actor-ref.js';
-import { type SystemParts, assembleSystem } from './assemble.js';
+import { type SystemIdentity, type SystemParts, assembleSystem } from './assemble.js';
 import type { ActorSystemEvents } from './events.js';
 import { type HealthReport, healthReport } from './health.js';
 import type { SpawnOptions } from './local-actors.js';
@@ -67,14 +70,13 @@ export class ActorSystem
   private constructor(
     options: ResolvedActorSystemOptions,
     private readonly transport: Transport,
-    address: string,
-    auth: PayloadAuth | undefined,
+    identity: SystemIdentity,
   ) {
     super();
     this.options = options;
-    this.address = address;
+    this.address = identity.address;
     this.namespace = options.namespace;
-    this.parts = assembleSystem(options, transport, address, auth, {
+    this.parts = assembleSystem(options, transport, identity, {
       events: this,
       state: () => this.stateValue,
       stats: () => this.stats(),
@@ -90,24 +92,37 @@ export class ActorSystem
    */
   static async start(options?: ActorSystemOptions): Promise<ActorSystem> {
     const resolved = resolveActorSystemOptions(options);
-    const address = nextProcessAddress();
+    const wanted = nextProcessAddress();
     const auth = resolved.secret === undefined ? undefined : new PayloadAuth(resolved.secret);
     const transport = await connectTransport({
       ...tuningOf(resolved),
       url: resolved.url,
-      clientName: `${resolved.namespace}:${address}`,
+      clientName: `${resolved.namespace}:${wanted}`,
       tls: resolved.tls,
       combinePublishes: combineEnvelopeTexts,
       ...(auth === undefined
         ? {}
         : { signPayload: (channel: string, payload: string) => auth.signText(channel, payload) }),
     });
-    const system = new ActorSystem(resolved, transport, address, auth);
+    let system: ActorSystem | undefined;
     try {
-      await transport.subscribe(system.parts.names.channel(address), (payload, channel) => {
-        system.parts.dispatcher.receive(payload, system.parts.actors.main, channel);
+      const nonce = nanoid(12);
+      const { address, why } = await claimProcessAddress(
+        transport,
+        new Names(resolved.namespace),
+        wanted,
+        nonce,
+        resolved.presenceTtlMs,
+        2 * resolved.presenceIntervalMs,
+      );
+      if (why !== undefined) resolved.logger.warn(why);
+      system = new ActorSystem(resolved, transport, { address, nonce, auth });
+      const { names, dispatcher, actors } = system.parts;
+      await transport.subscribe(names.channel(address), (payload, channel) => {
+        dispatcher.receive(payload, actors.main, channel);
       });
     } catch (error) {
+      await system?.parts.presence.release([system.address], system.address).catch(() => undefined);
       await transport.close();
       throw error;
     }
@@ -289,6 +304,9 @@ export class ActorSystem
     this.parts.outbox.rejectWaiting(() => new ShuttingDownError());
     this.parts.asks.rejectAll(() => new ShuttingDownError());
     await this.transport.unsubscribe(this.parts.names.channel(this.address));
+    if (this.transport.state.connected) {
+      await settledWithin(this.parts.presence.release([this.address], this.address), 1000);
+    }
     await this.transport.close();
     this.stateValue = 'stopped';
   }

@@ -13,6 +13,7 @@ import {
   type Codec,
   type Names,
   type ReplyEnvelope,
+  Refusal,
   askEnvelope,
   fromWireError,
   tellEnvelope,
@@ -39,13 +40,20 @@ export interface AskClientParts {
    * was made. Costs a stack capture (~5 µs here) per ask.
    */
   captureStacks: boolean;
+  /** The address that owns `name` now (its claim in Redis), if any. */
+  ownerOf(name: string): Promise<string | undefined>;
 }
+
+/** Names whose owner is remembered, so that replies from them are checked without Redis. */
+const MAX_KNOWN_OWNERS = 1024;
 
 const ignore = (): void => undefined;
 
 export class AskClient {
   private readonly pending = new PendingAsks();
   private readonly senders = new Map<string, MessageSender>();
+  /** name → the address that answered for it, once Redis confirmed it owns the name. */
+  private readonly owners = new Map<string, string>();
   /** An ask that timed out while waiting for room in the write buffer is not sent. */
   private readonly stillPending = (id: string): boolean => this.pending.get(id) !== undefined;
 
@@ -169,20 +177,62 @@ export class AskClient {
     this.senders.delete(address);
   }
 
-  /** A reply or error arrived for one of our asks. */
+  /**
+   * A reply or error arrived for one of our asks. It counts only from the
+   * asked address, or from the address that owns the asked name, or any while
+   * nobody owns it (its owner stopped while answering): a cheap check against
+   * strangers on the broker; the namespace secret authenticates.
+   */
   settle(envelope: ReplyEnvelope): void {
-    const id = envelope.correlationId;
-    const ask = this.pending.get(id);
+    const ask = this.pending.get(envelope.correlationId);
     if (ask === undefined) {
       this.parts.diagnostics.drop(
         'lateReply',
         'late-reply',
         `reply ${envelope.id} from ${envelope.from} came after its ask ended`,
       );
-      return;
+    } else if (envelope.from === ask.to || this.owners.get(ask.to) === envelope.from) {
+      this.settleWith(envelope, ask.type);
+    } else {
+      this.checkOwner(envelope, ask.to);
     }
+  }
+
+  /** A reply from an address that may own the asked name: Redis says whether it does. */
+  private checkOwner(envelope: ReplyEnvelope, name: string): void {
+    this.parts.ownerOf(name).then(
+      (owner) => {
+        const ask = this.pending.get(envelope.correlationId);
+        if (ask === undefined) return;
+        // Nobody holds the name: its owner gave it up while answering (it stops).
+        if (owner !== undefined && owner !== envelope.from) {
+          this.parts.diagnostics.refuse(
+            new Refusal(
+              'foreign-reply',
+              `reply to an ask of ${name} came from ${envelope.from}, which does not own that name`,
+            ),
+          );
+          return;
+        }
+        if (owner !== undefined) {
+          if (this.owners.size >= MAX_KNOWN_OWNERS) this.owners.clear();
+          this.owners.set(name, owner);
+        }
+        this.settleWith(envelope, ask.type);
+      },
+      (error: unknown) => {
+        this.parts.diagnostics.logOnce(
+          'owner-check',
+          `reply from ${envelope.from} not checked (owner of ${name} unknown): ${String(error)}`,
+        );
+      },
+    );
+  }
+
+  private settleWith(envelope: ReplyEnvelope, type: string): void {
+    const id = envelope.correlationId;
     if (envelope.kind === 'error') {
-      this.pending.reject(id, fromWireError(envelope.body, envelope.from, ask.type));
+      this.pending.reject(id, fromWireError(envelope.body, envelope.from, type));
       return;
     }
     let body: unknown;

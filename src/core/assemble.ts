@@ -4,7 +4,6 @@
  * owns its lifecycle state, which they read through `host`.
  */
 import type { EventEmitter } from 'node:events';
-import { nanoid } from 'nanoid';
 import { Presence, Registry } from '../registry/index.js';
 import { ChannelListeners, type Transport } from '../transport/index.js';
 import {
@@ -37,18 +36,31 @@ export interface SystemHost {
 
 export type SystemParts = ReturnType<typeof assembleSystem>;
 
+/** Who the system is: its process address, the nonce of its claims, its namespace secret. */
+export interface SystemIdentity {
+  address: string;
+  /** With an actor's address, the token of its claims (`<address>|<nonce>`). */
+  nonce: string;
+  auth: PayloadAuth | undefined;
+}
+
 export function assembleSystem(
   options: ResolvedActorSystemOptions,
   transport: Transport,
-  address: string,
-  auth: PayloadAuth | undefined,
+  { address, nonce, auth }: SystemIdentity,
   host: SystemHost,
 ) {
   const names = new Names(options.namespace);
   const codec = new Codec(options);
   const diagnostics = new Diagnostics(options.logger, address);
   const isRunning = (): boolean => host.state() === 'running';
-  const registry = new Registry(transport, names, options.presenceTtlMs);
+  const registry = new Registry({
+    transport,
+    names,
+    ttlMs: options.presenceTtlMs,
+    token: `${address}|${nonce}`,
+    auth,
+  });
   const channelListeners = new ChannelListeners(transport);
   const claimCheck = new ClaimCheck(
     transport,
@@ -92,6 +104,7 @@ export function assembleSystem(
     maySend: (internal) => host.state() === 'running' || (internal && host.state() === 'stopping'),
     inOutage: () => connection.inOutage,
     captureStacks: options.askStackTraces,
+    ownerOf: (name) => registry.ownerOf(name),
   });
   const dispatcher = new Dispatcher({
     address,
@@ -117,9 +130,10 @@ export function assembleSystem(
     registry,
     ttlMs: options.presenceTtlMs,
     intervalMs: options.presenceIntervalMs,
-    nonce: nanoid(12),
+    nonce,
     entries: () => actors.presenceEntries(),
-    claims: () => actors.claims(),
+    // The process address is claimed like a name (see registry/address-claim.ts).
+    claims: () => [{ name: address, owner: address }, ...actors.claims()],
     onRefreshFailed: (error) => {
       diagnostics.logOnce('presence', `presence not refreshed: ${String(error)}`);
     },

@@ -22,6 +22,7 @@ export {
   positiveInteger,
   resolveActorSystemOptions,
   resolveRedisUrl,
+  SECRET_ENV,
 } from './options.js';
 export type {
   ActorSystemOptions,

@@ -3,3 +3,5 @@ export { Registry } from './registry.js';
 export type { ActorInfo, PresenceEntry } from './registry.js';
 export { Presence } from './presence.js';
 export type { PresenceParts } from './presence.js';
+export { claimProcessAddress } from './address-claim.js';
+export { ownerOfToken } from './name-claims.js';

@@ -84,3 +84,9 @@ export async function releaseClaims(
   if (claimed.length === 0) return;
   await RELEASE.run(transport, keysOf(names, claimed), [token]);
 }
+
+/** The address in a claim token `<address>|<system nonce>`. */
+export function ownerOfToken(token: string): string | undefined {
+  const bar = token.lastIndexOf('|');
+  return bar > 0 ? token.slice(0, bar) : undefined;
+}

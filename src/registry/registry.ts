@@ -8,8 +8,8 @@
  * `presenceTtlMs`. Listing reads the set's live members, then their keys.
  */
 import type { Transport } from '../transport/index.js';
-import type { Names } from '../wire/index.js';
-import { releaseClaims } from './name-claims.js';
+import type { Names, PayloadAuth } from '../wire/index.js';
+import { ownerOfToken, releaseClaims } from './name-claims.js';
 
 /** A live actor, as listed by the registry. */
 export interface ActorInfo {
@@ -27,39 +27,63 @@ export interface ActorInfo {
 /** What a host announces of one of its actors (the heartbeat is added when announced). */
 export type PresenceEntry = Omit<ActorInfo, 'lastHeartbeat'>;
 
+/** An entry as stored: with the token of the claims that make it genuine. */
+interface StoredEntry extends ActorInfo {
+  token: string;
+}
+
+export interface RegistryParts {
+  transport: Transport;
+  names: Names;
+  ttlMs: number;
+  /** The token of this system's claims, `<process address>|<nonce>`, stored in its entries. */
+  token: string;
+  /** With a namespace secret: entries are signed, and unsigned ones ignored. */
+  auth: PayloadAuth | undefined;
+}
+
+/**
+ * Entries are `<ns>:actor:<address>` (JSON, signed with a namespace secret)
+ * carrying the claim token of their process; an entry counts only while that
+ * process's address claim (and the actor's name claim) is held with that
+ * token, so a stranger's SET, or a dead process's leftover, is not listed.
+ */
 export class Registry {
   private readonly presenceKey: string;
+  private readonly transport: Transport;
+  private readonly names: Names;
 
-  constructor(
-    private readonly transport: Transport,
-    private readonly names: Names,
-    private readonly ttlMs: number,
-  ) {
-    this.presenceKey = names.key('presence');
+  constructor(private readonly parts: RegistryParts) {
+    this.transport = parts.transport;
+    this.names = parts.names;
+    this.presenceKey = parts.names.key('presence');
   }
 
   /** Publishes (or refreshes) the presence of these actors. */
   async announce(actors: readonly PresenceEntry[]): Promise<void> {
     if (actors.length === 0) return;
+    const { ttlMs, token, auth } = this.parts;
     const now = Date.now();
-    const expiresAt = String(now + this.ttlMs);
+    const expiresAt = String(now + ttlMs);
     const commands: Promise<unknown>[] = [];
     for (const actor of actors) {
-      const info: ActorInfo = { ...actor, lastHeartbeat: now };
+      const key = this.actorKey(actor.address);
+      const entry: StoredEntry = { ...actor, lastHeartbeat: now, token };
+      const text = JSON.stringify(entry);
       commands.push(
         this.transport.command([
           'SET',
-          this.actorKey(actor.address),
-          JSON.stringify(info),
+          key,
+          auth === undefined ? text : auth.signText(key, text),
           'PX',
-          String(this.ttlMs),
+          String(ttlMs),
         ]),
         this.transport.command(['ZADD', this.presenceKey, expiresAt, actor.address]),
       );
     }
     commands.push(
       this.transport.command(['ZREMRANGEBYSCORE', this.presenceKey, '-inf', `(${now}`]),
-      this.transport.command(['PEXPIRE', this.presenceKey, String(this.ttlMs * 6)]),
+      this.transport.command(['PEXPIRE', this.presenceKey, String(ttlMs * 6)]),
     );
     await Promise.all(commands);
   }
@@ -81,6 +105,12 @@ export class Registry {
     await releaseClaims(this.transport, this.names, names, `${address}|`);
   }
 
+  /** The address whose claim holds `name` (or a process address) now, if any. */
+  async ownerOf(name: string): Promise<string | undefined> {
+    const held = await this.transport.command(['GET', this.names.key('name', name)]);
+    return Buffer.isBuffer(held) ? ownerOfToken(held.toString()) : undefined;
+  }
+
   /** Every live actor of the namespace, sorted by name then address. */
   async list(): Promise<ActorInfo[]> {
     const live = await this.transport.command([
@@ -91,16 +121,15 @@ export class Registry {
     ]);
     if (!Array.isArray(live) || live.length === 0) return [];
     const addresses = live.map((member) => String(member));
-    const values = await this.transport.command([
-      'MGET',
-      ...addresses.map((address) => this.actorKey(address)),
-    ]);
-    const infos: ActorInfo[] = [];
-    for (const value of Array.isArray(values) ? values : []) {
-      const info = parseInfo(value);
-      if (info !== undefined) infos.push(info);
-    }
-    return infos.sort(
+    const keys = addresses.map((address) => this.actorKey(address));
+    const values = await this.transport.command(['MGET', ...keys]);
+    const entries: StoredEntry[] = [];
+    (Array.isArray(values) ? values : []).forEach((value, i) => {
+      const entry = this.parseEntry(keys[i] ?? '', value);
+      if (entry !== undefined) entries.push(entry);
+    });
+    const genuine = await this.withClaimsHeld(entries);
+    return genuine.sort(
       (a, b) =>
         (a.name ?? '\uffff').localeCompare(b.name ?? '\uffff') ||
         a.address.localeCompare(b.address),
@@ -117,22 +146,62 @@ export class Registry {
   private actorKey(address: string): string {
     return this.names.key('actor', address);
   }
+
+  /** The entries whose process address claim, and name claim, are held with their token. */
+  private async withClaimsHeld(entries: readonly StoredEntry[]): Promise<ActorInfo[]> {
+    if (entries.length === 0) return [];
+    const claimKeys: string[] = [];
+    for (const entry of entries) {
+      claimKeys.push(this.names.key('name', ownerOfToken(entry.token) ?? ''));
+      if (entry.name !== undefined) claimKeys.push(this.names.key('name', entry.name));
+    }
+    const held = await this.transport.command(['MGET', ...claimKeys]);
+    const holders = (Array.isArray(held) ? held : []).map((value) =>
+      Buffer.isBuffer(value) ? value.toString() : undefined,
+    );
+    const genuine: ActorInfo[] = [];
+    let next = 0;
+    for (const { token, ...info } of entries) {
+      const processHolder = holders[next++];
+      const nameHolder = info.name === undefined ? undefined : holders[next++];
+      const process = ownerOfToken(token) ?? '';
+      const nonce = token.slice(process.length + 1);
+      const inProcess = info.address === process || info.address.startsWith(`${process}/`);
+      const nameHeld = info.name === undefined || nameHolder === `${info.address}|${nonce}`;
+      if (processHolder === token && inProcess && nameHeld) genuine.push(info);
+    }
+    return genuine;
+  }
+
+  private parseEntry(key: string, value: unknown): StoredEntry | undefined {
+    if (!Buffer.isBuffer(value)) return undefined;
+    const { auth } = this.parts;
+    const text = auth === undefined ? value : auth.verify(key, value);
+    if (!Buffer.isBuffer(text)) return undefined;
+    return parseEntry(text);
+  }
 }
 
-function parseInfo(value: unknown): ActorInfo | undefined {
-  if (!Buffer.isBuffer(value)) return undefined;
+/** A stored entry from (untrusted) JSON, or `undefined` when it is not one. */
+function parseEntry(text: Buffer): StoredEntry | undefined {
+  let parsed: unknown;
   try {
-    const info = JSON.parse(value.toString()) as Partial<ActorInfo>;
-    if (typeof info.address !== 'string' || typeof info.pid !== 'number') return undefined;
-    return {
-      name: typeof info.name === 'string' ? info.name : undefined,
-      address: info.address,
-      host: typeof info.host === 'string' ? info.host : '',
-      pid: info.pid,
-      startedAt: typeof info.startedAt === 'number' ? info.startedAt : 0,
-      lastHeartbeat: typeof info.lastHeartbeat === 'number' ? info.lastHeartbeat : 0,
-    };
+    parsed = JSON.parse(text.toString());
   } catch {
     return undefined;
   }
+  if (typeof parsed !== 'object' || parsed === null) return undefined;
+  const entry = parsed as Partial<StoredEntry>;
+  const { address, pid, token } = entry;
+  if (typeof address !== 'string' || typeof pid !== 'number') return undefined;
+  if (typeof token !== 'string' || ownerOfToken(token) === undefined) return undefined;
+  return {
+    name: typeof entry.name === 'string' ? entry.name : undefined,
+    address,
+    host: typeof entry.host === 'string' ? entry.host : '',
+    pid,
+    startedAt: typeof entry.startedAt === 'number' ? entry.startedAt : 0,
+    lastHeartbeat: typeof entry.lastHeartbeat === 'number' ? entry.lastHeartbeat : 0,
+    token,
+  };
 }

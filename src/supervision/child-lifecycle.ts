@@ -5,9 +5,10 @@
  * the ready timeout, whichever comes first.
  */
 import { nanoid } from 'nanoid';
-import type { ActorSystem } from '../core/index.js';
+import { type ActorSystem, SECRET_ENV } from '../core/index.js';
 import { tlsEnvironment } from '../transport/index.js';
 import { SpawnError } from '../errors.js';
+import { RateLimitedLog } from '../util/index.js';
 import { READY_TOKEN_ENV, type ReadyBody, processAddress } from '../wire/index.js';
 import type { ChildInfo, ChildState, ExitReason } from './supervisor-events.js';
 import type { ResolvedChildSpec, ResolvedSupervisorOptions } from './supervisor-options.js';
@@ -87,8 +88,12 @@ export class ChildLauncher {
   /** READY messages refused: malformed, for no child starting, or without its token. */
   refusedReady = 0;
   private readonly readyWaiters = new Map<number, ReadyWaiter>();
+  /** A stranger may spray READY: one line per minute says how many. */
+  private readonly log: RateLimitedLog;
 
-  constructor(private readonly context: LaunchContext) {}
+  constructor(private readonly context: LaunchContext) {
+    this.log = new RateLimitedLog(context.system.options.logger);
+  }
 
   /** Hands a READY to the launch of the process that sent it; counts and drops any other. */
   onReady(received: unknown): void {
@@ -104,7 +109,8 @@ export class ChildLauncher {
       body.token !== waiter.token
     ) {
       this.refusedReady++;
-      this.context.system.options.logger.warn(
+      this.log.warn(
+        'refused-ready',
         `supervisor ${this.context.parentAddress}: refused a READY that no child of its own sent ` +
           `(${this.refusedReady} so far)`,
       );
@@ -136,6 +142,7 @@ export class ChildLauncher {
         REDIS_ACTORS_NAMESPACE: system.namespace,
         // A private CA (or client certificate) must reach the child too.
         ...tlsEnvironment(system.options.tls),
+        ...secretEnvironment(system.options.secret),
         REDIS_ACTORS_HEARTBEAT_MS: String(this.context.heartbeatIntervalMs),
         ...spec.env,
         [READY_TOKEN_ENV]: token,
@@ -184,6 +191,16 @@ export class ChildLauncher {
     process_.lastBeatAt = child.readyAt;
     return process_;
   }
+}
+
+/**
+ * The namespace secret for a child, however the supervisor got it (option,
+ * file or environment): through the environment, which only the same user
+ * (and root) can read, never argv.
+ */
+function secretEnvironment(secret: Buffer | undefined): Record<string, string> {
+  if (secret === undefined) return {};
+  return { [SECRET_ENV.secret]: `base64:${secret.toString('base64')}`, [SECRET_ENV.file]: '' };
 }
 
 /** How a process ended, for messages: its exit code or the signal that killed it. */

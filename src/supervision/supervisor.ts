@@ -115,6 +115,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return child.info();
   }
 
+  /** READY messages refused: from no child this supervisor is starting, or without its token. */
+  get refusedReady(): number {
+    return this.launcher.refusedReady;
+  }
+
   /** Every child, in start order. */
   children(): ChildInfo[] {
     return this.childList.map((child) => child.info());

@@ -33,7 +33,7 @@ export async function inProcessSystem(
   const transport = broker.connect(address);
   const events = new EventEmitter<ActorSystemEvents>();
   let state: SystemStats['state'] = 'running';
-  const parts = assembleSystem(resolved, transport, address, undefined, {
+  const parts = assembleSystem(resolved, transport, { address, nonce: 'unit-nonce00', auth: undefined }, {
     events,
     state: () => state,
     stats: () => ({

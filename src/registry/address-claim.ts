@@ -1,0 +1,42 @@
+/**
+ * The process address, claimed like a name: `<hostname>-<pid>` unless a live
+ * process already holds it (two containers with the same hostname, both
+ * running node as pid 1), then `<hostname>-<pid>~2`, `~3`, … so that two
+ * processes never share one mailbox.
+ */
+import { NameTakenError } from '../errors.js';
+import type { Transport } from '../transport/index.js';
+import type { Names } from '../wire/index.js';
+import { claimName } from './name-claims.js';
+
+/** Most suffixes tried before giving up: more live processes with one hostname and pid is a misconfiguration. */
+const MAX_SUFFIX = 64;
+
+export interface ClaimedAddress {
+  address: string;
+  /** Why the address is not the one asked for, when it is not. */
+  why: string | undefined;
+}
+
+/** Claims `base` or the first free `base~<n>` for `<address>|<nonce>`. */
+export async function claimProcessAddress(
+  transport: Transport,
+  names: Names,
+  base: string,
+  nonce: string,
+  ttlMs: number,
+  staleAfterMs: number,
+): Promise<ClaimedAddress> {
+  for (let n = 1; n <= MAX_SUFFIX; n++) {
+    const address = n === 1 ? base : `${base}~${n}`;
+    if (await claimName(transport, names, address, `${address}|${nonce}`, ttlMs, staleAfterMs)) {
+      const why =
+        n === 1
+          ? undefined
+          : `address ${base} is held by another live process (same hostname and pid: ` +
+            `containers?); this process uses ${address}`;
+      return { address, why };
+    }
+  }
+  throw new NameTakenError(`${base}~${MAX_SUFFIX}`);
+}

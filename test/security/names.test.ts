@@ -1,0 +1,122 @@
+/**
+ * Names and addresses that cannot be shared or forged: simultaneous claims of
+ * one name, a stranger subscribing a name's channel or writing registry
+ * entries, and two processes with the same hostname and pid.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { NameTakenError, defineActor } from '../../src/index.js';
+import { rawClient, runCommand, startSystem, uniqueNamespace } from '../helpers.js';
+
+const echo = defineActor({ handlers: { who: () => process.pid } });
+
+function pidNamespacesAllowed(): boolean {
+  try {
+    execFileSync('unshare', ['--pid', '--fork', 'true'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('names and addresses', () => {
+  it('20 rounds of two simultaneous claims of one name: exactly one winner each', async () => {
+    const namespace = uniqueNamespace();
+    const a = await startSystem({ namespace });
+    const b = await startSystem({ namespace });
+    // Each system's process mailbox is taken by a first actor: the claimants are second actors.
+    await a.spawn(echo);
+    await b.spawn(echo);
+    for (let round = 0; round < 20; round++) {
+      const name = `contested-${round}`;
+      const outcomes = await Promise.allSettled([a.spawn(echo, { name }), b.spawn(echo, { name })]);
+      const won = outcomes.filter((outcome) => outcome.status === 'fulfilled');
+      const lost = outcomes.filter((outcome) => outcome.status === 'rejected');
+      expect(won.length, `round ${round}`).toBe(1);
+      expect((lost[0] as PromiseRejectedResult).reason).toBeInstanceOf(NameTakenError);
+      expect((await a.registry.list()).filter((info) => info.name === name)).toHaveLength(1);
+    }
+  });
+
+  it("a stranger subscribing a name's channel does not take the name", async () => {
+    const namespace = uniqueNamespace();
+    const squatter = rawClient().duplicate();
+    await squatter.subscribe(`${namespace}:clock`);
+    try {
+      const system = await startSystem({ namespace });
+      await system.spawn(echo, { name: 'clock' });
+      expect(await system.ask('clock', 'who')).toBe(process.pid);
+    } finally {
+      squatter.disconnect();
+    }
+  });
+
+  it("a stranger's registry entry is not listed: entries count only while their claim is held", async () => {
+    const namespace = uniqueNamespace();
+    const system = await startSystem({ namespace });
+    await system.spawn(echo, { name: 'real' });
+    const raw = rawClient();
+    const forged = { name: 'clock', address: 'evil-1', host: 'evil', pid: 1, startedAt: 0 };
+    await raw.set(
+      `${namespace}:actor:evil-1`,
+      JSON.stringify({ ...forged, token: 'evil-1|abcdefghijkl' }),
+    );
+    await raw.zadd(`${namespace}:presence`, String(Date.now() + 3_600_000), 'evil-1');
+    expect(await system.registry.lookup('clock')).toBeUndefined();
+    expect((await system.registry.list()).map((info) => info.name)).toEqual(['real']);
+  });
+
+  it('with a namespace secret, a forged entry with a forged claim is not listed either', async () => {
+    const namespace = uniqueNamespace();
+    const secret = randomBytes(32);
+    const system = await startSystem({ namespace, auth: { secret } });
+    await system.spawn(echo, { name: 'real' });
+    const raw = rawClient();
+    const token = 'evil-1|abcdefghijkl';
+    await raw.set(`${namespace}:name:evil-1`, token);
+    await raw.set(`${namespace}:name:clock`, token);
+    await raw.set(
+      `${namespace}:actor:evil-1`,
+      JSON.stringify({ name: 'clock', address: 'evil-1', host: 'evil', pid: 1, token }),
+    );
+    await raw.zadd(`${namespace}:presence`, String(Date.now() + 3_600_000), 'evil-1');
+    expect(await system.registry.lookup('clock')).toBeUndefined();
+    expect((await system.registry.list()).map((info) => info.name)).toEqual(['real']);
+  });
+
+  it.skipIf(!pidNamespacesAllowed())(
+    'two processes with the same hostname and pid get two mailboxes (pid namespaces)',
+    async () => {
+      const namespace = uniqueNamespace();
+      const start = (who: string) =>
+        runCommand(
+          'unshare',
+          ['--pid', '--fork', process.execPath, '--conditions=source', '--import', 'tsx', FIXTURE],
+          { REDIS_ACTORS_NAMESPACE: namespace, WHO: who },
+        );
+      const first = start('first');
+      const firstLine = await first.waitForLine(/^address /, 20_000);
+      const second = start('second');
+      const secondLine = await second.waitForLine(/^address /, 20_000);
+      const host = os.hostname();
+      expect(firstLine).toBe(`address ${host}-1 pid 1`);
+      expect(secondLine).toBe(`address ${host}-1~2 pid 1`);
+      expect(second.lines.join('\n')).toContain(
+        `address ${host}-1 is held by another live process`,
+      );
+      const client = await startSystem({ namespace });
+      expect(await client.ask(`${host}-1`, 'who')).toBe('first');
+      expect(await client.ask(`${host}-1~2`, 'who')).toBe('second');
+      const listed = (await client.registry.list()).map((info) => info.address);
+      expect(listed).toEqual(expect.arrayContaining([`${host}-1`, `${host}-1~2`]));
+      first.closeStdin();
+      second.closeStdin();
+      expect((await first.exited).code).toBe(0);
+      expect((await second.exited).code).toBe(0);
+    },
+  );
+});
+
+const FIXTURE = 'test/security/fixtures/same-pid.ts';
