@@ -62,7 +62,7 @@ describe('forged control messages', () => {
     expect(child.address).toBe(`${os.hostname()}-${pid}`);
     expect(await system.ask('gated', 'pid')).toBe(pid);
     expect(supervisor.refusedReady).toBe(400);
-    const logged = (system.options.logger as { lines: string[] }).lines;
+    const logged = (system.options.logger as unknown as { lines: string[] }).lines;
     expect(logged.filter((line) => line.includes('refused a READY')).length).toBeLessThanOrEqual(2);
   });
 
