@@ -10,6 +10,7 @@
  * bench/results.json, and exits non-zero when a reply did not match its
  * request (speed for wrong work is not reported).
  */
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -119,6 +120,11 @@ const base =
       };
 const fixed = {
   ours: contender('redis-actors', 'ours', 'ours.ts', [redis.url, namespace]),
+  oursSecret: contender('redis-actors, namespace secret', 'secret', 'ours.ts', [
+    redis.url,
+    `${namespace}s`,
+    `base64:${randomBytes(32).toString('base64')}`,
+  ]),
   ...base,
   rawPlain: contender('raw ioredis', 'raw', 'raw.ts', [socketPath, 'plain', `${namespace}p`]),
   rawAuto: contender('raw ioredis, autopipelining', 'rawauto', 'raw.ts', [
@@ -383,6 +389,12 @@ try {
       at(256, 'ours') / at(256, 'moleculer'),
       '>=',
       3.0,
+    ),
+    target(
+      'CPU per ask at 256 in flight, with a namespace secret vs without',
+      (cpuAsk(256, 'oursSecret')?.totalUs ?? NaN) / (cpuAsk(256, 'ours')?.totalUs ?? NaN),
+      '<=',
+      1.3,
     ),
     target(
       'spawn-to-READY p50 vs bare node + connect',

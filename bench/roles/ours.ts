@@ -1,5 +1,5 @@
 /**
- * The redis-actors contender: `ours.ts responder|requester <url> <namespace>`.
+ * The redis-actors contender: `ours.ts responder|requester <url> <namespace> [secret]`.
  * Uses the built package (dist/), as an application would.
  */
 import { ActorSystem, defineActor } from 'redis-actors';
@@ -7,10 +7,12 @@ import { serve } from '../rpc.js';
 import { type Ask, askCommands, asksCompletedSoFar, requestBody, sendOneWay } from '../shapes.js';
 import { checksum } from '../checksum.js';
 
-const [role, url, namespace] = process.argv.slice(2);
+const [role, url, namespace, secret] = process.argv.slice(2);
 const system = await ActorSystem.start({
   url,
   namespace,
+  // A namespace secret (`base64:…`) when given: every payload signed and checked.
+  ...(secret === undefined ? {} : { auth: { secret } }),
   logger: { debug() {}, info() {}, warn() {}, error: console.error },
 });
 

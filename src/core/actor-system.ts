@@ -240,7 +240,8 @@ export class ActorSystem
   /** Calls `onEvent` for every payload published on any channel of the namespace. */
   monitor(onEvent: (event: MonitorEvent) => void): Promise<Unsubscribe> {
     this.assertRunning();
-    return monitorNamespace(this.transport, this.parts.names, this.parts.codec, onEvent);
+    const { names, codec, auth } = this.parts;
+    return monitorNamespace(this.transport, names, codec, auth, onEvent);
   }
 
   /** Counters and connection state; cheap enough to poll. */

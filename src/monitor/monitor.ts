@@ -3,7 +3,13 @@
  * channels, decoded when it is an envelope (what `redis-actors monitor` shows).
  */
 import type { Names } from '../wire/index.js';
-import { type Codec, Refusal } from '../wire/index.js';
+import {
+  type Codec,
+  type PayloadAuth,
+  Refusal,
+  SIGNED_HEADER_BYTES,
+  isSigned,
+} from '../wire/index.js';
 import type { Envelope } from '../wire/index.js';
 import type { Unsubscribe } from '../transport/index.js';
 import type { Transport } from '../transport/index.js';
@@ -24,8 +30,14 @@ export interface MonitorEvent {
    * traffic): its first {@link MONITOR_TEXT_LIMIT} characters, then `…`.
    */
   text: string | undefined;
-  /** Why the payload is not an envelope, when it is not. */
+  /** Why the payload is not an envelope (or not genuine), when it is not. */
   problem: string | undefined;
+  /**
+   * The payload's namespace signature: `valid` (checked with the secret),
+   * `unchecked` (signed, but this monitor has no secret), or `undefined` (none;
+   * refused in `problem` when the monitor has the secret).
+   */
+  signature: 'valid' | 'unchecked' | undefined;
 }
 
 /** Most characters of a payload a monitor event shows. */
@@ -39,17 +51,26 @@ function excerptOf(payload: Buffer): string {
   return text.length <= MONITOR_TEXT_LIMIT ? text : `${text.slice(0, MONITOR_TEXT_LIMIT)}…`;
 }
 
+/** A signed payload without its signature (not checked: no secret here). */
+function unsignedView(payload: Buffer): Buffer {
+  return payload.subarray(SIGNED_HEADER_BYTES);
+}
+
 export async function monitorNamespace(
   transport: Transport,
   names: Names,
   codec: Codec,
+  auth: PayloadAuth | undefined,
   onEvent: (event: MonitorEvent) => void,
 ): Promise<Unsubscribe> {
   const pattern = names.allChannels();
   await transport.psubscribe(pattern, (payload, channel) => {
     const at = Date.now();
     const target = names.addressOf(channel) ?? channel;
-    const decoded = codec.decodeAll(payload);
+    const signed = isSigned(payload);
+    const inner = auth?.verify(channel, payload) ?? (signed ? unsignedView(payload) : payload);
+    const signature = auth !== undefined ? 'valid' : signed ? 'unchecked' : undefined;
+    const decoded = inner instanceof Refusal ? inner : codec.decodeAll(inner);
     const items = Array.isArray(decoded) ? decoded : [decoded];
     for (const item of items) {
       const isEnvelope = !(item instanceof Refusal);
@@ -62,6 +83,7 @@ export async function monitorNamespace(
         envelope: isEnvelope ? item : undefined,
         text: isEnvelope ? undefined : excerptOf(payload),
         problem: isEnvelope ? undefined : `${item.reason}: ${item.detail}`,
+        signature: inner instanceof Refusal ? undefined : signature,
       });
     }
   });

@@ -49,4 +49,4 @@ export {
 } from './untrusted-json.js';
 export type { ReadyBody } from './system-messages.js';
 export { HEALTH_TYPE, PROBE_TYPE, READY_TOKEN_ENV, READY_TYPE } from './system-messages.js';
-export { PayloadAuth, SIGNED_PREFIX, isSigned } from './payload-auth.js';
+export { PayloadAuth, SIGNED_HEADER_BYTES, SIGNED_PREFIX, isSigned } from './payload-auth.js';

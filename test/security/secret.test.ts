@@ -128,6 +128,24 @@ describe('namespace secret', () => {
     expect(open).toEqual(['from redis-cli']);
   });
 
+  it('a monitor with the secret tells genuine traffic from forged', async () => {
+    const { namespace, client } = await pair(randomBytes(32));
+    const events: { type?: string; signature?: string; problem?: string }[] = [];
+    const both = deferred();
+    const stop = await client.monitor((event) => {
+      const type = event.envelope?.kind === 'tell' ? event.envelope.type : undefined;
+      events.push({ type, signature: event.signature, problem: event.problem });
+      if (events.length === 2) both.resolve();
+    });
+    onTestFinished(stop);
+    await client.tell('target', 'record', 'genuine');
+    await rawClient().publish(`${namespace}:target`, tell('forged'));
+    await both.promise;
+    expect(events[0]).toEqual({ type: 'record', signature: 'valid', problem: undefined });
+    expect(events[1]?.signature).toBeUndefined();
+    expect(events[1]?.problem).toMatch(/^unsigned/);
+  });
+
   it('supervised children get the secret given as an option, never on their command line', async () => {
     const namespace = uniqueNamespace();
     const secret = randomBytes(32);
