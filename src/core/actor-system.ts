@@ -7,29 +7,20 @@
  * dropped, and why). See docs/ARCHITECTURE.md.
  */
 import { EventEmitter } from 'node:events';
-import { nanoid } from 'nanoid';
 import { InvalidOptionError, ShuttingDownError } from '../errors.js';
 import { type MonitorEvent, monitorNamespace } from '../monitor/index.js';
-import { type Registry, claimProcessAddress } from '../registry/index.js';
+import type { Registry } from '../registry/index.js';
 import { Topic, type TopicOptions } from '../topics/index.js';
 import {
   type CommandArgument,
   type RespValue,
   type Transport,
   type Unsubscribe,
-  connectTransport,
   sharedConnectionRefusal,
-  tuningOf,
 } from '../transport/index.js';
 import { SharedValues } from '../values/index.js';
 import { settledWithin } from '../util/index.js';
-import {
-  Names,
-  PayloadAuth,
-  assertValidName,
-  combineEnvelopeTexts,
-  nextProcessAddress,
-} from '../wire/index.js';
+import { assertValidName } from '../wire/index.js';
 import type { ActorDefinition, AskOptions, Handlers, MessageSender } from './actor.js';
 import { ActorRef } from './actor-ref.js';
 import { type SystemIdentity, type SystemParts, assembleSystem } from './assemble.js';
@@ -42,6 +33,7 @@ import {
   resolveActorSystemOptions,
 } from './options.js';
 import type { SystemStats } from './stats.js';
+import { openSystemConnection } from './system-connection.js';
 
 export type { SpawnOptions } from './local-actors.js';
 
@@ -92,37 +84,15 @@ export class ActorSystem
    */
   static async start(options?: ActorSystemOptions): Promise<ActorSystem> {
     const resolved = resolveActorSystemOptions(options);
-    const wanted = nextProcessAddress();
-    const auth = resolved.secret === undefined ? undefined : new PayloadAuth(resolved.secret);
-    const transport = await connectTransport({
-      ...tuningOf(resolved),
-      url: resolved.url,
-      clientName: `${resolved.namespace}:${wanted}`,
-      tls: resolved.tls,
-      combinePublishes: combineEnvelopeTexts,
-      ...(auth === undefined
-        ? {}
-        : { signPayload: (channel: string, payload: string) => auth.signText(channel, payload) }),
-    });
-    let system: ActorSystem | undefined;
+    const { transport, identity } = await openSystemConnection(resolved);
+    const system = new ActorSystem(resolved, transport, identity);
+    const { names, dispatcher, actors, presence } = system.parts;
     try {
-      const nonce = nanoid(12);
-      const { address, why } = await claimProcessAddress(
-        transport,
-        new Names(resolved.namespace),
-        wanted,
-        nonce,
-        resolved.presenceTtlMs,
-        2 * resolved.presenceIntervalMs,
-      );
-      if (why !== undefined) resolved.logger.warn(why);
-      system = new ActorSystem(resolved, transport, { address, nonce, auth });
-      const { names, dispatcher, actors } = system.parts;
-      await transport.subscribe(names.channel(address), (payload, channel) => {
+      await transport.subscribe(names.channel(identity.address), (payload, channel) => {
         dispatcher.receive(payload, actors.main, channel);
       });
     } catch (error) {
-      await system?.parts.presence.release([system.address], system.address).catch(() => undefined);
+      await presence.release([identity.address], identity.address).catch(() => undefined);
       await transport.close();
       throw error;
     }
