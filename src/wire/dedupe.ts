@@ -23,7 +23,7 @@
  *   it could be repeats of forgotten ones and are refused as `stale`.
  */
 
-import { nanoid } from 'nanoid';
+import { randomFillSync } from 'node:crypto';
 
 /** What {@link RecentIds.check} made of a message. */
 export type Sighting = 'first' | 'duplicate' | 'out-of-order' | 'stale' | 'future';
@@ -123,6 +123,22 @@ export class RecentIds {
   }
 }
 
+/** Random bytes for ask ids, drawn from the CSPRNG 4 KiB at a time (one call per ~340 asks). */
+const RANDOM_BYTES_PER_ASK = 12;
+const randomPool = Buffer.allocUnsafe(RANDOM_BYTES_PER_ASK * 341);
+let randomOffset = randomPool.length;
+
+/** 96 random bits as 16 base64url characters. */
+function randomPart(): string {
+  if (randomOffset + RANDOM_BYTES_PER_ASK > randomPool.length) {
+    randomFillSync(randomPool);
+    randomOffset = 0;
+  }
+  const part = randomPool.toString('base64url', randomOffset, randomOffset + RANDOM_BYTES_PER_ASK);
+  randomOffset += RANDOM_BYTES_PER_ASK;
+  return part;
+}
+
 /** Makes ids `<nonce>.<counter>` for one sender, the form {@link RecentIds} tracks cheaply. */
 export class MessageIds {
   private counter = 0;
@@ -141,6 +157,6 @@ export class MessageIds {
    * characters), so that nobody who has not seen the ask can answer it.
    */
   nextAsk(): string {
-    return `${this.nonce}.${(this.counter++).toString(36)}.${nanoid(16)}`;
+    return `${this.nonce}.${(this.counter++).toString(36)}.${randomPart()}`;
   }
 }
