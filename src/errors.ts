@@ -131,6 +131,9 @@ export class RemoteError extends RedisActorsError {
 }
 
 /** Redis could not be reached, or the connection was lost while a command was in flight. */
+/** Node's TLS errors for a certificate it cannot verify. */
+const CERTIFICATE_PROBLEM = /certificate|self[- ]signed|unable to verify/i;
+
 export class ConnectionError extends RedisActorsError {
   static readonly code = 'CONNECTION';
   constructor(
@@ -140,8 +143,11 @@ export class ConnectionError extends RedisActorsError {
   ) {
     super(
       ConnectionError.code,
-      `Redis at ${url}: ${detail}. Check that redis-server runs there ` +
-        `(redis-cli -u ${url} ping), or set REDIS_URL / the url option.`,
+      CERTIFICATE_PROBLEM.test(detail)
+        ? `Redis at ${url}: ${detail}. The server's TLS certificate is not trusted: give its CA ` +
+            `with the tls.ca option, REDIS_ACTORS_TLS_CA (a PEM file or text) or --tls-ca.`
+        : `Redis at ${url}: ${detail}. Check that redis-server runs there ` +
+            `(redis-cli -u ${url} ping), or set REDIS_URL / the url option.`,
       options,
     );
   }
