@@ -13,7 +13,7 @@ import {
 
 const PASSWORD = 'Sup3r-s3cret-pw';
 
-async function cli(args: string[], url: string) {
+function cli(args: string[], url: string) {
   const child = runCommand('node', ['dist/src/cli/main.js', ...args], {
     REDIS_URL: url,
     REDIS_ACTORS_NAMESPACE: uniqueNamespace(),
@@ -28,15 +28,15 @@ describe('passwords in URLs', () => {
     await startOwnRedis({ port, args: ['--requirepass', PASSWORD] });
     const url = `redis://:${PASSWORD}@127.0.0.1:${port}`;
 
-    const monitor = await cli(['monitor'], url);
+    const monitor = cli(['monitor'], url);
     const banner = await monitor.waitForLine(/127\.0\.0\.1/, 15_000);
     expect(banner).toContain('***');
     monitor.signalGroup('SIGINT');
     await monitor.exited;
 
-    const wrong = await cli(['ls'], `redis://:${PASSWORD}-wrong@127.0.0.1:${port}`);
+    const wrong = cli(['ls'], `redis://:${PASSWORD}-wrong@127.0.0.1:${port}`);
     const gonePort = await freePort();
-    const gone = await cli(['ls'], `redis://user:${PASSWORD}@127.0.0.1:${gonePort}`);
+    const gone = cli(['ls'], `redis://user:${PASSWORD}@127.0.0.1:${gonePort}`);
     const wrongExit = await wrong.exited;
     const goneExit = await gone.exited;
     expect(wrongExit.code).not.toBe(0);
