@@ -91,6 +91,7 @@ export class ActorSystem
       await transport.subscribe(names.channel(identity.address), (payload, channel) => {
         dispatcher.receive(payload, actors.main, channel);
       });
+      presence.keepAlive();
     } catch (error) {
       await presence.release([identity.address], identity.address).catch(() => undefined);
       await transport.close();

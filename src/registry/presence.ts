@@ -61,6 +61,14 @@ export class Presence {
   /** Publishes (or refreshes) these entries now, and keeps refreshing every interval. */
   async announce(entries: readonly PresenceEntry[]): Promise<void> {
     await this.parts.registry.announce(entries);
+    this.keepAlive();
+  }
+
+  /**
+   * Refreshes the claims (the process address's first) and entries every
+   * interval, from now on: a system without actors keeps its address too.
+   */
+  keepAlive(): void {
     this.timer ??= setInterval(() => {
       this.refresh();
     }, this.parts.intervalMs).unref();

@@ -40,6 +40,17 @@ describe('names and addresses', () => {
     }
   });
 
+  it('a system that hosts no actor keeps refreshing its address claim', async () => {
+    const namespace = uniqueNamespace();
+    const system = await startSystem({ namespace, presenceTtlMs: 2000, presenceIntervalMs: 200 });
+    const raw = rawClient();
+    const key = `${namespace}:name:${system.address}`;
+    expect(String(await raw.get(key))).toMatch(new RegExp(`^${system.address}\\|`));
+    // Lowered here: a refresh sets it back to 2000; without one it only goes down, then it is gone.
+    await raw.pexpire(key, 1000);
+    await expect.poll(() => raw.pttl(key), { timeout: 5000 }).toBeGreaterThan(1000);
+  });
+
   it("a stranger subscribing a name's channel does not take the name", async () => {
     const namespace = uniqueNamespace();
     const squatter = rawClient().duplicate();
