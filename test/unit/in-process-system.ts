@@ -33,24 +33,29 @@ export async function inProcessSystem(
   const transport = broker.connect(address);
   const events = new EventEmitter<ActorSystemEvents>();
   let state: SystemStats['state'] = 'running';
-  const parts = assembleSystem(resolved, transport, { address, nonce: 'unit-nonce00', auth: undefined }, {
-    events,
-    state: () => state,
-    stats: () => ({
-      address,
-      namespace: resolved.namespace,
-      state,
-      connected: true,
-      subscribed: true,
-      connectionLosses: 0,
-      pendingAsks: parts.asks.size,
-      sent: parts.outbox.sent,
-      received: parts.diagnostics.received,
-      ...parts.diagnostics.counters(),
-      actors: parts.actors.stats(),
-    }),
-    startedAt: Date.now(),
-  });
+  const parts = assembleSystem(
+    resolved,
+    transport,
+    { address, nonce: 'unit-nonce00', auth: undefined },
+    {
+      events,
+      state: () => state,
+      stats: () => ({
+        address,
+        namespace: resolved.namespace,
+        state,
+        connected: true,
+        subscribed: true,
+        connectionLosses: 0,
+        pendingAsks: parts.asks.size,
+        sent: parts.outbox.sent,
+        received: parts.diagnostics.received,
+        ...parts.diagnostics.counters(),
+        actors: parts.actors.stats(),
+      }),
+      startedAt: Date.now(),
+    },
+  );
   await transport.subscribe(parts.names.channel(address), (payload, channel) => {
     parts.dispatcher.receive(payload, parts.actors.main, channel);
   });
