@@ -1,19 +1,21 @@
 import fs from 'node:fs';
 import { brokerUrlFile, defaultRuntimeDir } from './runtime-dir.js';
-import { assertTrusted } from './trusted-path.js';
+import { assertTrusted, pathExists } from './trusted-path.js';
 
 /**
  * The URL of a private broker started by another process of this user, read
  * from its well-known file, or `undefined` when there is none. The directory,
  * the file and the socket it names must be this user's own (lstat: owner,
  * not a symbolic link, not open to others), else BrokerNotFoundError says
- * which and why. Whether the server answers is found out on connect.
+ * which and why; a symbolic link is refused even when it leads nowhere (a
+ * planted one would otherwise pass for "no broker yet"). Whether the server
+ * answers is found out on connect.
  */
 export function discoverBrokerUrl(dir: string = defaultRuntimeDir()): string | undefined {
   const file = brokerUrlFile(dir);
-  if (!fs.existsSync(dir)) return undefined;
+  if (!pathExists(dir)) return undefined;
   assertTrusted(dir, 'directory');
-  if (!fs.existsSync(file)) return undefined;
+  if (!pathExists(file)) return undefined;
   assertTrusted(file, 'file');
   let url: string;
   try {
@@ -23,7 +25,7 @@ export function discoverBrokerUrl(dir: string = defaultRuntimeDir()): string | u
   }
   const socketPath = url.startsWith('unix://') ? url.slice('unix://'.length) : undefined;
   if (socketPath !== undefined) {
-    if (!fs.existsSync(socketPath)) return undefined;
+    if (!pathExists(socketPath)) return undefined;
     assertTrusted(socketPath, 'socket');
   }
   return url === '' ? undefined : url;

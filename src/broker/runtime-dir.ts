@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { assertTrusted } from './trusted-path.js';
+import { assertTrusted, pathExists } from './trusted-path.js';
 
 /**
  * The per-user directory of the private broker: `$XDG_RUNTIME_DIR/redis-actors`
@@ -21,7 +21,8 @@ export function defaultRuntimeDir(): string {
  * link). One of ours with a looser mode is tightened.
  */
 export function ensurePrivateDir(dir: string): void {
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // Whatever is there already, a dangling symbolic link included, is checked, not created through.
+  if (!pathExists(dir)) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const stat = fs.lstatSync(dir);
   if (!stat.isSymbolicLink() && stat.isDirectory() && (stat.mode & 0o077) !== 0) {
     const uid = typeof process.getuid === 'function' ? process.getuid() : stat.uid;

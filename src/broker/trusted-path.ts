@@ -13,6 +13,16 @@ type Kind = 'directory' | 'file' | 'socket';
 const currentUid = (): number | undefined =>
   typeof process.getuid === 'function' ? process.getuid() : undefined;
 
+/** Whether anything is at `path`, a dangling symbolic link included (fs.existsSync follows links). */
+export function pathExists(path: string): boolean {
+  try {
+    fs.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Why `path` is not this user's own `kind`, or `undefined` when it is (or does not exist). */
 export function untrustedReason(path: string, kind: Kind): string | undefined {
   let stat: fs.Stats;

@@ -73,11 +73,40 @@ export function parseRedisUrl(url: string): RedisEndpoint {
   }
 }
 
-/** The URL with any password replaced by `***`, safe for logs and error messages. */
+/**
+ * `scheme://user:` and the password after it, up to the `@` that ends the
+ * authority (the last one before any `/`, `?` or `#`, as URL parsing reads
+ * it); failing that (a URL that does not parse), up to the first `@`.
+ */
+const USERINFO_PASSWORD = /^([a-z][a-z0-9+.-]*:\/\/[^:/?#@]*:)(?:[^/?#]*@|[^@]*@)/i;
+
+/**
+ * The URL with any password replaced by `***`, safe for logs and error
+ * messages: the one in `user:password@` (which may hold an unescaped `@`) and
+ * the value of every query parameter whose name, decoded, mentions "pass".
+ */
 export function redactUrl(url: string): string {
-  return url
-    .replace(/^([a-z+]+:\/\/[^:/@]*:)[^@]*@/i, '$1***@')
-    .replace(/password=[^&]*/i, 'password=***');
+  const redacted = url.replace(USERINFO_PASSWORD, '$1***@');
+  const query = redacted.indexOf('?');
+  if (query === -1) return redacted;
+  const params = redacted
+    .slice(query + 1)
+    .split('&')
+    .map((param) => {
+      const name = param.split('=', 1)[0] ?? '';
+      return isPasswordParameter(name) ? `${name}=***` : param;
+    });
+  return `${redacted.slice(0, query + 1)}${params.join('&')}`;
+}
+
+function isPasswordParameter(name: string): boolean {
+  let decoded = name;
+  try {
+    decoded = decodeURIComponent(name.replace(/\+/g, ' '));
+  } catch {
+    // Not valid percent-encoding: judge the name as written.
+  }
+  return /pass/i.test(decoded);
 }
 
 function parseDb(url: string, value: string | null): number {

@@ -1,19 +1,27 @@
 /**
- * Broker discovery trusts only what the user owns: a runtime directory, a
- * `broker.url` or a socket planted by another local user (or loosened, or a
- * symbolic link) is refused with BrokerNotFoundError naming the path and why,
- * and the planted broker receives nothing.
+ * Broker discovery trusts only what the user owns. A process with no REDIS_URL
+ * (a real child process, its environment controlled: XDG_RUNTIME_DIR set to a
+ * directory of the test, or unset with TMPDIR pointing at one) looks for the
+ * private broker's `broker.url`. A runtime directory or `broker.url` planted by
+ * another uid, open to others, or a symbolic link (even a dangling one), or a
+ * socket of another uid, is refused with BrokerNotFoundError naming the path
+ * and the reason and pointing to XDG_RUNTIME_DIR / REDIS_URL; and the
+ * "attacker's" redis-server that the planted file names receives no
+ * connection and no command (INFO stats and commandstats, before and after).
+ * A directory of the user's own, mode 700, still leads to its broker.
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Redis } from 'ioredis';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { BrokerNotFoundError, discoverBrokerUrl, startRedisServer } from '../../src/index.js';
-import { repoRoot } from '../helpers.js';
+import type { RunningRedisServer } from '../../src/index.js';
+import { assertBuildIsCurrent, runCommand, runTs, startOwnRedis } from '../helpers.js';
 
 const isRoot = process.getuid?.() === 0;
-const NOBODY = 65534;
+const uid = process.getuid?.() ?? 0;
+/** Another user: nobody. */
+const OTHER = 65534;
 
 function tempDir(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ra-discovery-'));
@@ -23,85 +31,224 @@ function tempDir(): string {
   return dir;
 }
 
-/** A runtime directory with `broker.url` saying `url`, made as this user with mode 700/600. */
-function runtimeDir(url = 'redis://127.0.0.1:1'): { dir: string; file: string } {
-  const dir = path.join(tempDir(), 'redis-actors');
+/**
+ * Where a process looks for its broker: `$XDG_RUNTIME_DIR/redis-actors`, or
+ * with XDG_RUNTIME_DIR unset `$TMPDIR/redis-actors-<uid>` (the shared /tmp
+ * case, where another user can plant). Nothing is created at `dir`.
+ */
+function layout(kind: 'xdg' | 'tmp') {
+  const base = tempDir();
+  const home = path.join(base, 'home');
+  fs.mkdirSync(home);
+  const env: NodeJS.ProcessEnv = {
+    REDIS_URL: '',
+    HOME: home,
+    XDG_RUNTIME_DIR: kind === 'xdg' ? base : '',
+    TMPDIR: base,
+  };
+  const dir = path.join(base, kind === 'xdg' ? 'redis-actors' : `redis-actors-${uid}`);
+  return { base, env, dir, file: path.join(dir, 'broker.url') };
+}
+
+/** A runtime directory at `dir` (mode 700) whose broker.url (mode 600) says `url`. */
+function writeRuntimeDir(dir: string, url: string): string {
   fs.mkdirSync(dir, { mode: 0o700 });
   const file = path.join(dir, 'broker.url');
-  fs.writeFileSync(file, url, { mode: 0o600 });
-  return { dir, file };
+  fs.writeFileSync(file, `${url}\n`, { mode: 0o600 });
+  return file;
 }
 
-function refusal(dir: string): Error {
-  try {
-    discoverBrokerUrl(dir);
-  } catch (error) {
-    return error as Error;
+/** What reached `server` between this call and the call of the function it returns. */
+async function watchTraffic(server: RunningRedisServer) {
+  const probe = new Redis({ path: server.socketPath, enableReadyCheck: false, lazyConnect: true });
+  onTestFinished(() => {
+    probe.disconnect();
+  });
+  await probe.connect();
+  const snapshot = async () => {
+    const info = String(await probe.call('INFO', 'stats', 'commandstats'));
+    const connections = Number(/total_connections_received:(\d+)/.exec(info)?.[1]);
+    const commands = new Map(
+      [...info.matchAll(/cmdstat_(\w+):calls=(\d+)/g)].map((m) => [m[1] ?? '', Number(m[2])]),
+    );
+    return { connections, commands };
+  };
+  const before = await snapshot();
+  return async () => {
+    const after = await snapshot();
+    const commands: Record<string, number> = {};
+    for (const [name, calls] of after.commands) {
+      const added = calls - (before.commands.get(name) ?? 0);
+      // The probe's own INFO calls are the only ones expected.
+      if (name !== 'info' && added > 0) commands[name] = added;
+    }
+    return { connections: after.connections - before.connections, commands };
+  };
+}
+
+/** A process with no REDIS_URL finding its broker (test/fixtures/find-broker.ts), run to its end. */
+async function victim(env: NodeJS.ProcessEnv) {
+  const child = runTs('test/fixtures/find-broker.ts', [], env);
+  const line = await child.waitForLine(/^(ERROR|ASKED) /);
+  child.closeStdin();
+  const { code } = await child.exited;
+  return { line, code, output: child.lines.join('\n') };
+}
+
+interface Plant {
+  name: string;
+  needsRoot?: boolean;
+  layout: 'xdg' | 'tmp';
+  /** Plants the trap for a runtime directory `dir` (absent so far); returns the expected reason. */
+  plant(dir: string, attacker: RunningRedisServer, elsewhere: string): string;
+}
+
+const plants: Plant[] = [
+  {
+    name: 'a runtime directory made by another uid (in the shared TMPDIR)',
+    needsRoot: true,
+    layout: 'tmp',
+    plant(dir, attacker) {
+      const file = writeRuntimeDir(dir, attacker.url);
+      fs.chownSync(file, OTHER, OTHER);
+      fs.chownSync(dir, OTHER, OTHER);
+      return `${dir} belongs to uid ${OTHER}, not to you (uid ${uid})`;
+    },
+  },
+  {
+    name: 'a runtime directory of mode 0777',
+    layout: 'tmp',
+    plant(dir, attacker) {
+      writeRuntimeDir(dir, attacker.url);
+      fs.chmodSync(dir, 0o777);
+      return `${dir} is accessible to other users (mode 777)`;
+    },
+  },
+  {
+    name: 'a runtime directory that is a symbolic link to a proper-looking directory',
+    layout: 'xdg',
+    plant(dir, attacker, elsewhere) {
+      const real = path.join(elsewhere, 'real');
+      writeRuntimeDir(real, attacker.url);
+      fs.symlinkSync(real, dir);
+      return `${dir} is a symbolic link`;
+    },
+  },
+  {
+    name: 'a runtime directory that is a dangling symbolic link',
+    layout: 'tmp',
+    plant(dir, _attacker, elsewhere) {
+      fs.symlinkSync(path.join(elsewhere, 'not-yet'), dir);
+      return `${dir} is a symbolic link`;
+    },
+  },
+  {
+    name: 'a broker.url that is a symbolic link',
+    layout: 'xdg',
+    plant(dir, attacker, elsewhere) {
+      const file = writeRuntimeDir(dir, 'unix:///nowhere.sock');
+      const real = path.join(elsewhere, 'broker.url');
+      fs.writeFileSync(real, `${attacker.url}\n`, { mode: 0o600 });
+      fs.rmSync(file);
+      fs.symlinkSync(real, file);
+      return `${file} is a symbolic link`;
+    },
+  },
+  {
+    name: 'a broker.url owned by another uid',
+    needsRoot: true,
+    layout: 'xdg',
+    plant(dir, attacker) {
+      const file = writeRuntimeDir(dir, attacker.url);
+      fs.chownSync(file, OTHER, OTHER);
+      return `${file} belongs to uid ${OTHER}, not to you (uid ${uid})`;
+    },
+  },
+  {
+    name: 'a group-writable broker.url (0620)',
+    layout: 'xdg',
+    plant(dir, attacker) {
+      const file = writeRuntimeDir(dir, attacker.url);
+      fs.chmodSync(file, 0o620);
+      return `${file} is accessible to other users (mode 620)`;
+    },
+  },
+  {
+    name: 'a world-writable broker.url (0606)',
+    layout: 'tmp',
+    plant(dir, attacker) {
+      const file = writeRuntimeDir(dir, attacker.url);
+      fs.chmodSync(file, 0o606);
+      return `${file} is accessible to other users (mode 606)`;
+    },
+  },
+  {
+    name: 'a broker.url naming a socket of another uid',
+    needsRoot: true,
+    layout: 'xdg',
+    plant(dir, attacker) {
+      writeRuntimeDir(dir, attacker.url);
+      fs.chownSync(attacker.socketPath, OTHER, OTHER);
+      return `${attacker.socketPath} belongs to uid ${OTHER}, not to you (uid ${uid})`;
+    },
+  },
+];
+
+describe('broker discovery trusts only what the user owns', () => {
+  for (const kind of ['xdg', 'tmp'] as const) {
+    it(`uses a runtime directory of the user's own, mode 700 (${kind === 'xdg' ? 'XDG_RUNTIME_DIR' : 'TMPDIR, no XDG_RUNTIME_DIR'})`, async () => {
+      const broker = await startOwnRedis();
+      const { env, dir } = layout(kind);
+      writeRuntimeDir(dir, broker.url);
+      const traffic = await watchTraffic(broker);
+      const run = await victim(env);
+      expect(run.output).toContain(`BROKER private false ${broker.url}`);
+      expect(run.line).toMatch(/^ASKED \S+-\d+$/);
+      expect(run.code).toBe(0);
+      // The control for the refusals below: a process that trusts the file does talk to its server.
+      const seen = await traffic();
+      expect(seen.connections).toBeGreaterThanOrEqual(2);
+      expect(seen.commands).toHaveProperty('publish');
+      expect(seen.commands).toHaveProperty('subscribe');
+    });
   }
-  throw new Error(`discovery accepted ${dir}`);
-}
 
-describe('broker discovery', () => {
-  it('uses a runtime directory that is the user’s own', () => {
-    const { dir } = runtimeDir('redis://127.0.0.1:1');
-    expect(discoverBrokerUrl(dir)).toBe('redis://127.0.0.1:1');
-  });
-
-  it('refuses a directory or broker.url open to others, or a symbolic link', () => {
-    const open = runtimeDir();
-    fs.chmodSync(open.dir, 0o777);
-    const openError = refusal(open.dir);
-    expect(openError).toBeInstanceOf(BrokerNotFoundError);
-    expect(openError.message).toContain(open.dir);
-    expect(openError.message).toMatch(/accessible to other users.*XDG_RUNTIME_DIR.*REDIS_URL/);
-
-    const writable = runtimeDir();
-    fs.chmodSync(writable.file, 0o666);
-    expect(refusal(writable.dir).message).toContain(writable.file);
-
-    const real = runtimeDir();
-    const link = path.join(tempDir(), 'redis-actors');
-    fs.symlinkSync(real.dir, link);
-    expect(refusal(link).message).toContain(`${link} is a symbolic link`);
-
-    const fileLink = runtimeDir();
-    fs.rmSync(fileLink.file);
-    fs.symlinkSync(writable.file, fileLink.file);
-    expect(refusal(fileLink.dir).message).toContain('is a symbolic link');
-  });
+  for (const trap of plants) {
+    it.skipIf(trap.needsRoot === true && !isRoot)(
+      `refuses ${trap.name}, and its broker hears nothing${trap.needsRoot === true ? ' (needs root to chown)' : ''}`,
+      async () => {
+        const attacker = await startOwnRedis();
+        const { env, dir } = layout(trap.layout);
+        const reason = trap.plant(dir, attacker, tempDir());
+        const traffic = await watchTraffic(attacker);
+        const run = await victim(env);
+        expect(run.line).toMatch(/^ERROR BrokerNotFoundError: /);
+        expect(run.line).toContain(reason);
+        expect(run.line).toContain('another user may have planted it');
+        expect(run.line).toMatch(/Set XDG_RUNTIME_DIR to a directory of your own, or REDIS_URL/);
+        expect(run.code).toBe(2);
+        expect(await traffic()).toEqual({ connections: 0, commands: {} });
+      },
+    );
+  }
 
   it.skipIf(!isRoot)(
-    'a directory planted by another user: refused, and its broker hears nothing (needs root to chown)',
+    'the CLI with no REDIS_URL refuses a planted directory too, exit 6, and sends nothing (needs root to chown)',
     async () => {
-      const attacker = await startRedisServer({ dir: tempDir() });
-      onTestFinished(() => attacker.stop());
-      const tmp = tempDir();
-      const planted = path.join(tmp, `redis-actors-${process.getuid?.() ?? 0}`);
-      fs.mkdirSync(planted, { mode: 0o700 });
-      fs.writeFileSync(path.join(planted, 'broker.url'), attacker.url, { mode: 0o600 });
-      fs.chownSync(path.join(planted, 'broker.url'), NOBODY, NOBODY);
-      fs.chownSync(planted, NOBODY, NOBODY);
-      const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: tmp };
-      delete env.REDIS_URL;
-      delete env.XDG_RUNTIME_DIR;
-      const victim = spawnSync(
-        process.execPath,
-        ['--conditions=source', '--import', 'tsx', 'test/fixtures/find-broker.ts'],
-        { cwd: repoRoot, env, encoding: 'utf8', input: '', timeout: 20_000 },
-      );
-      expect(victim.stdout).toContain('ERROR BrokerNotFoundError');
-      expect(victim.stdout).toContain(`${planted} belongs to uid ${NOBODY}`);
-      const { Redis } = await import('ioredis');
-      expect(attacker.url.startsWith('unix://')).toBe(true);
-      const probe = new Redis({ path: attacker.url.slice('unix://'.length) });
-      onTestFinished(() => {
-        probe.disconnect();
-      });
-      // Only this probe's own INFO has reached the planted server.
-      const stats = await probe.info('commandstats');
-      const calls = [...stats.matchAll(/calls=(\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
-      expect(calls).toBeLessThanOrEqual(1);
-      expect(stats).not.toMatch(/cmdstat_(publish|subscribe|set|eval)/);
+      assertBuildIsCurrent();
+      const attacker = await startOwnRedis();
+      const { env, dir } = layout('tmp');
+      const file = writeRuntimeDir(dir, attacker.url);
+      fs.chownSync(file, OTHER, OTHER);
+      fs.chownSync(dir, OTHER, OTHER);
+      const traffic = await watchTraffic(attacker);
+      const cli = runCommand('node', ['dist/src/cli/main.js', 'ls'], env);
+      const { code } = await cli.exited;
+      expect(code).toBe(6);
+      const output = cli.lines.join('\n');
+      expect(output).toContain(`${dir} belongs to uid ${OTHER}`);
+      expect(output).toContain('XDG_RUNTIME_DIR');
+      expect(await traffic()).toEqual({ connections: 0, commands: {} });
     },
   );
 });

@@ -1,153 +1,320 @@
 /**
- * TLS for the whole tree: a redis-server that speaks only TLS, with a private
- * CA made here by openssl; an actor system, a supervisor's children and the
- * CLI all connect with the CA, and without it the connection fails clearly.
+ * TLS for the whole tree: redis-servers that speak only TLS (no plain port),
+ * with a private CA made here by openssl. An actor system given the CA, a
+ * supervisor process given REDIS_URL=rediss://… and REDIS_ACTORS_TLS_CA, its
+ * children, and the CLI with --tls-ca all get through, with no warning; without
+ * the CA (or with another one) the connection fails with a ConnectionError that
+ * says how to give it. With --tls-auth-clients yes, a client certificate and
+ * key reach the children too.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { ActorSystem, Supervisor } from '../../src/index.js';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import {
+  ActorSystem,
+  ConnectionError,
+  InvalidOptionError,
+  Supervisor,
+  defineActor,
+  type ActorSystemOptions,
+} from '../../src/index.js';
+import { tlsFromEnvironment } from '../../src/transport/tls.js';
 import {
   assertBuildIsCurrent,
   captureLogger,
   freePort,
   runCommand,
+  runTs,
   startOwnRedis,
   uniqueNamespace,
 } from '../helpers.js';
 
 const WORKER = 'test/fixtures/worker.ts';
+/** What a process must never print while connecting over TLS. */
+const WARNING = /DeprecationWarning|Warning:|self[- ]signed|unable to verify/i;
 
-function available(command: string, args: string[]): boolean {
-  try {
-    execFileSync(command, args, { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const hasTools = available('openssl', ['version']) && available('redis-server', ['--version']);
-
-/** A CA and a server certificate for 127.0.0.1 and localhost, in a fresh directory. */
-function makeCertificates(): { dir: string; ca: string; cert: string; key: string } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ra-tls-'));
-  onTestFinished(() => {
-    fs.rmSync(dir, { recursive: true, force: true });
+/** Whether openssl runs and redis-server was built with TLS; else why not. */
+function tlsSupport(): { ok: true } | { ok: false; reason: string } {
+  if (spawnSync('openssl', ['version']).status !== 0) return { ok: false, reason: 'no openssl' };
+  // A TLS build knows tls-port, and only then says it was given nowhere to listen.
+  const probe = spawnSync('redis-server', ['--port', '0', '--tls-port', '0'], {
+    encoding: 'utf8',
+    timeout: 5000,
   });
+  if (probe.error !== undefined) return { ok: false, reason: 'no redis-server on PATH' };
+  const output = `${probe.stdout}${probe.stderr}`;
+  return /not listen anywhere/i.test(output) && !/Bad directive/i.test(output)
+    ? { ok: true }
+    : { ok: false, reason: `redis-server has no TLS: ${output.trim().split('\n').pop() ?? ''}` };
+}
+const support = tlsSupport();
+
+interface Pki {
+  dir: string;
+  ca: string;
+  serverCert: string;
+  serverKey: string;
+  clientCert: string;
+  clientKey: string;
+  /** A CA that signed nothing here. */
+  otherCa: string;
+}
+
+/** In `dir`: two CAs, a server certificate (CN localhost, SAN 127.0.0.1 and localhost), a client one. */
+function makePki(dir: string): Pki {
   const at = (name: string) => path.join(dir, name);
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
-  openssl(
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '1',
-    '-subj',
-    '/CN=redis-actors test CA',
-    '-keyout',
-    at('ca.key'),
-    '-out',
-    at('ca.pem'),
-  );
-  openssl(
-    'req',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-subj',
-    '/CN=localhost',
-    '-keyout',
-    at('server.key'),
-    '-out',
-    at('server.csr'),
-  );
-  fs.writeFileSync(at('san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  openssl(
-    'x509',
-    '-req',
-    '-in',
-    at('server.csr'),
-    '-CA',
-    at('ca.pem'),
-    '-CAkey',
-    at('ca.key'),
-    '-CAcreateserial',
-    '-days',
-    '1',
-    '-extfile',
-    at('san.ext'),
-    '-out',
-    at('server.pem'),
-  );
-  return { dir, ca: at('ca.pem'), cert: at('server.pem'), key: at('server.key') };
+  const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
+  const newKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  for (const name of ['ca', 'other-ca']) {
+    const subject = `/CN=redis-actors test ${name}`;
+    openssl(
+      'req',
+      '-x509',
+      ...newKey,
+      '-days',
+      '1',
+      '-subj',
+      subject,
+      '-keyout',
+      at(`${name}.key`),
+      '-out',
+      at(`${name}.pem`),
+    );
+  }
+  const sign = (name: string, subject: string, extensions: string) => {
+    openssl(
+      'req',
+      ...newKey,
+      '-subj',
+      subject,
+      '-keyout',
+      at(`${name}.key`),
+      '-out',
+      at(`${name}.csr`),
+    );
+    fs.writeFileSync(at(`${name}.ext`), extensions);
+    openssl(
+      'x509',
+      '-req',
+      '-in',
+      at(`${name}.csr`),
+      '-CA',
+      at('ca.pem'),
+      '-CAkey',
+      at('ca.key'),
+      '-CAcreateserial',
+      '-days',
+      '1',
+      '-extfile',
+      at(`${name}.ext`),
+      '-out',
+      at(`${name}.pem`),
+    );
+  };
+  sign('server', '/CN=localhost', 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+  sign('client', '/CN=redis-actors test client', 'extendedKeyUsage=clientAuth\n');
+  return {
+    dir,
+    ca: at('ca.pem'),
+    serverCert: at('server.pem'),
+    serverKey: at('server.key'),
+    clientCert: at('client.pem'),
+    clientKey: at('client.key'),
+    otherCa: at('other-ca.pem'),
+  };
 }
 
-async function tlsRedis() {
-  const certificates = makeCertificates();
-  const port = await freePort();
-  await startOwnRedis({
-    args: [
-      '--tls-port',
-      String(port),
-      '--tls-cert-file',
-      certificates.cert,
-      '--tls-key-file',
-      certificates.key,
-      '--tls-ca-cert-file',
-      certificates.ca,
-      '--tls-auth-clients',
-      'no',
-    ],
-  });
-  return { url: `rediss://127.0.0.1:${port}`, ...certificates };
-}
-
-describe.skipIf(!hasTools)('TLS for the whole tree (needs openssl and a TLS redis-server)', () => {
-  beforeAll(assertBuildIsCurrent);
-
-  it('the CA given as an option reaches a supervisor’s children (through their environment); the CLI takes --tls-ca', async () => {
-    const { url, ca } = await tlsRedis();
-    const namespace = uniqueNamespace();
-    const logger = captureLogger();
-    const system = await ActorSystem.start({
-      url,
-      namespace,
-      logger,
-      tls: { ca: fs.readFileSync(ca, 'utf8') },
+describe.skipIf(!support.ok)(
+  `TLS for the whole tree${support.ok ? '' : ` (skipped: ${support.reason})`}`,
+  () => {
+    let pkiDir: string | undefined;
+    let pki: Pki;
+    let caText: string;
+    beforeAll(() => {
+      pkiDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ra-tls-'));
+      pki = makePki(pkiDir);
+      caText = fs.readFileSync(pki.ca, 'utf8');
     });
-    onTestFinished(() => system.stop());
-    const lines: string[] = [];
-    const supervisor = await Supervisor.start(system, {
-      output: (line) => lines.push(line),
+    afterAll(() => {
+      // Even when openssl failed half-way.
+      if (pkiDir !== undefined) fs.rmSync(pkiDir, { recursive: true, force: true });
     });
-    onTestFinished(() => supervisor.stop());
-    const child = await supervisor.spawn({ name: 'w', module: WORKER });
-    expect(await system.ask('w', 'pid')).toBe(child.pid);
-    expect(lines.join('\n')).not.toMatch(/DeprecationWarning|self-signed|self signed/);
 
-    const ls = runCommand('node', ['dist/src/cli/main.js', 'ls', '--json', '--tls-ca', ca], {
-      REDIS_URL: url,
-      REDIS_ACTORS_NAMESPACE: namespace,
-    });
-    const { code } = await ls.exited;
-    expect(ls.lines.join('\n')).not.toMatch(/DeprecationWarning/);
-    expect(code).toBe(0);
-    expect(ls.stdout.join('\n')).toContain('"w"');
-  });
+    /** A redis-server of this test that listens on a TLS port only; its port. */
+    async function tlsRedis(authClients: 'yes' | 'no' = 'no'): Promise<number> {
+      const port = await freePort();
+      await startOwnRedis({
+        args: [
+          '--tls-port',
+          String(port),
+          '--tls-cert-file',
+          pki.serverCert,
+          '--tls-key-file',
+          pki.serverKey,
+          '--tls-ca-cert-file',
+          pki.ca,
+          '--tls-auth-clients',
+          authClients,
+        ],
+      });
+      return port;
+    }
 
-  it('without the CA the connection fails with an error that says what to do', async () => {
-    const { url } = await tlsRedis();
-    const failed = ActorSystem.start({
-      url,
-      namespace: uniqueNamespace(),
-      logger: captureLogger(),
-      connectTimeoutMs: 3000,
+    async function start(options: ActorSystemOptions) {
+      const system = await ActorSystem.start({
+        namespace: uniqueNamespace(),
+        logger: captureLogger(),
+        connectTimeoutMs: 5000,
+        ...options,
+      });
+      onTestFinished(() => system.stop());
+      return system;
+    }
+
+    /** The error ActorSystem.start fails with. */
+    async function startFailure(options: ActorSystemOptions): Promise<Error> {
+      const system = await start(options).catch((error: unknown) => error as Error);
+      if (system instanceof ActorSystem) throw new Error('connected without a trusted CA');
+      return system;
+    }
+
+    it('an actor system given the CA by option talks over rediss://127.0.0.1 and rediss://localhost, with no warning', async () => {
+      const warnings: string[] = [];
+      const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`);
+      process.on('warning', onWarning);
+      onTestFinished(() => {
+        process.off('warning', onWarning);
+      });
+      const port = await tlsRedis();
+      for (const host of ['127.0.0.1', 'localhost']) {
+        const url = `rediss://${host}:${port}`;
+        const server = await start({ url, tls: { ca: caText } });
+        await server.spawn(defineActor({ handlers: { echo: (body: string) => body } }), {
+          name: 'echo',
+        });
+        const client = await start({ url, namespace: server.namespace, tls: { ca: caText } });
+        expect(await client.ask('echo', 'echo', `over ${host}`)).toBe(`over ${host}`);
+      }
+      expect(warnings).toEqual([]);
     });
-    await expect(failed).rejects.toThrow(/certificate/i);
-    await expect(failed).rejects.toThrow(/REDIS_ACTORS_TLS_CA/);
-  });
-});
+
+    it('a supervisor process started with REDIS_URL=rediss:// and REDIS_ACTORS_TLS_CA (a file) gives its children TLS', async () => {
+      const port = await tlsRedis();
+      const url = `rediss://127.0.0.1:${port}`;
+      const namespace = uniqueNamespace();
+      const config = { children: ['w1', 'w2'].map((name) => ({ name, module: WORKER })) };
+      const tree = runTs('test/fixtures/supervisor-main.ts', [JSON.stringify(config)], {
+        REDIS_URL: url,
+        REDIS_ACTORS_NAMESPACE: namespace,
+        REDIS_ACTORS_TLS_CA: pki.ca,
+      });
+      await tree.waitForLine(/^ALL READY$/);
+      const started = new Map(
+        tree.stdout
+          .filter((line) => line.startsWith('STARTED '))
+          .map((line) => [line.split(' ')[1] ?? '', Number(line.split(' ')[2])] as const),
+      );
+      expect(started.size).toBe(2);
+      const client = await start({ url, namespace, tls: { ca: caText } });
+      for (const [name, pid] of started) expect(await client.ask(name, 'pid')).toBe(pid);
+      tree.process.kill('SIGTERM');
+      expect((await tree.exited).code).toBe(0);
+      // Every line of the supervisor and of its children (forwarded), read to the end.
+      expect(tree.lines.filter((line) => WARNING.test(line))).toEqual([]);
+    });
+
+    it('the CLI with --tls-ca (or the PEM text in REDIS_ACTORS_TLS_CA) lists and asks; without a CA it exits 6 saying how to give one', async () => {
+      assertBuildIsCurrent();
+      const port = await tlsRedis();
+      const url = `rediss://127.0.0.1:${port}`;
+      const server = await start({ url, tls: { ca: caText } });
+      await server.spawn(defineActor({ handlers: { echo: (body: unknown) => body } }), {
+        name: 'echo',
+      });
+      const cli = async (args: string[], env: NodeJS.ProcessEnv = {}) => {
+        const child = runCommand('node', ['dist/src/cli/main.js', ...args], {
+          REDIS_URL: url,
+          REDIS_ACTORS_NAMESPACE: server.namespace,
+          ...env,
+        });
+        const { code } = await child.exited;
+        return { code, stdout: child.stdout.join('\n'), all: child.lines.join('\n') };
+      };
+
+      const ls = await cli(['ls', '--json', '--tls-ca', pki.ca]);
+      expect(ls.code, ls.all).toBe(0);
+      expect((JSON.parse(ls.stdout) as { name?: string }[]).map((actor) => actor.name)).toContain(
+        'echo',
+      );
+      const asked = await cli(['ask', 'echo', 'echo', '{"n":7}', '--tls-ca', pki.ca]);
+      expect(asked.code, asked.all).toBe(0);
+      expect(JSON.parse(asked.stdout)).toEqual({ n: 7 });
+      const inline = await cli(['ask', 'echo', 'echo', '"pem"'], { REDIS_ACTORS_TLS_CA: caText });
+      expect(inline.code, inline.all).toBe(0);
+      expect(JSON.parse(inline.stdout)).toBe('pem');
+      for (const run of [ls, asked, inline]) expect(run.all).not.toMatch(WARNING);
+
+      const untrusted = await cli(['ls']);
+      expect(untrusted.code).toBe(6);
+      expect(untrusted.all).toMatch(/not trusted/);
+      expect(untrusted.all).toContain('--tls-ca');
+      expect(untrusted.all).toContain('REDIS_ACTORS_TLS_CA');
+    });
+
+    it('without the CA, or with another CA, start fails with a ConnectionError saying how to give the CA', async () => {
+      const port = await tlsRedis();
+      const url = `rediss://127.0.0.1:${port}`;
+      for (const tls of [{}, { ca: fs.readFileSync(pki.otherCa, 'utf8') }]) {
+        const error = await startFailure({ url, tls });
+        expect(error).toBeInstanceOf(ConnectionError);
+        expect(error.message).toContain(url);
+        expect(error.message).toMatch(/certificate/i);
+        expect(error.message).toMatch(/not trusted: give its CA with the tls\.ca option/);
+        expect(error.message).toContain('REDIS_ACTORS_TLS_CA');
+        expect(error.message).toContain('--tls-ca');
+      }
+      // A CA variable that names no file is refused before any connection, and named.
+      expect(() =>
+        tlsFromEnvironment({ REDIS_ACTORS_TLS_CA: path.join(pki.dir, 'nope.pem') }),
+      ).toThrow(InvalidOptionError);
+      expect(() =>
+        tlsFromEnvironment({ REDIS_ACTORS_TLS_CA: path.join(pki.dir, 'nope.pem') }),
+      ).toThrow(/REDIS_ACTORS_TLS_CA.*cannot read .*nope\.pem.*ENOENT.*PEM/);
+    });
+
+    it('mutual TLS: the client certificate and key reach a supervisor’s children and the CLI; without them the server refuses', async () => {
+      const port = await tlsRedis('yes');
+      const url = `rediss://127.0.0.1:${port}`;
+      const tls = {
+        ca: caText,
+        cert: fs.readFileSync(pki.clientCert, 'utf8'),
+        key: fs.readFileSync(pki.clientKey, 'utf8'),
+      };
+      const system = await start({ url, tls });
+      const lines: string[] = [];
+      const supervisor = await Supervisor.start(system, {
+        output: (line) => lines.push(line),
+      });
+      onTestFinished(() => supervisor.stop());
+      const child = await supervisor.spawn({ name: 'w', module: WORKER });
+      expect(await system.ask('w', 'pid')).toBe(child.pid);
+
+      assertBuildIsCurrent();
+      const flags = ['--tls-ca', pki.ca, '--tls-cert', pki.clientCert, '--tls-key', pki.clientKey];
+      const ls = runCommand('node', ['dist/src/cli/main.js', 'ls', '--json', ...flags], {
+        REDIS_URL: url,
+        REDIS_ACTORS_NAMESPACE: system.namespace,
+      });
+      expect((await ls.exited).code, ls.lines.join('\n')).toBe(0);
+      expect(ls.stdout.join('\n')).toContain('"w"');
+
+      await supervisor.stop();
+      expect(lines.filter((line) => WARNING.test(line))).toEqual([]);
+      const refused = await startFailure({ url, tls: { ca: caText } });
+      expect(refused).toBeInstanceOf(ConnectionError);
+      expect(refused.message).toContain(url);
+    });
+  },
+);
