@@ -255,9 +255,10 @@ export class PermissionError extends RedisActorsError {
   ) {
     super(
       PermissionError.code,
-      `Redis user "${user}" may not run ${command}: ${detail}. Grant the user what a namespace ` +
-        `needs: \`redis-actors acl <namespace> --user ${user}\` prints the ACL SETUSER line ` +
-        `(docs/SECURITY.md).`,
+      `Redis user "${user}" may not run ${command} (${detail.replace(/\.$/, '')}). ` +
+        `Connect in the namespace this user was made for (the namespace option or ` +
+        `REDIS_ACTORS_NAMESPACE), or have an admin grant it what its namespace needs: ` +
+        `\`redis-actors acl <namespace> --user ${user} --apply\` (docs/SECURITY.md).`,
       options,
     );
   }

@@ -1,10 +1,16 @@
 /**
  * The Redis ACL a namespace needs: its keys (`~<ns>:*`), its channels
- * (`&<ns>:*`), the commands the framework sends, and nothing dangerous. With
- * one such user per namespace, applications sharing a Redis cannot read or
- * write each other's keys and channels (what still leaks, and why, is in
- * docs/SECURITY.md).
+ * (`&<ns>:*`), exactly the commands the framework sends, and nothing that
+ * reaches past the namespace. With one such user per namespace, applications
+ * sharing a Redis cannot read or write each other's keys and channels (what
+ * still leaks, and why, is in docs/SECURITY.md).
+ *
+ * Commands are listed one by one, not granted by category: a category also
+ * brings key-less commands that act on the whole server (FUNCTION FLUSH,
+ * SCRIPT KILL, CLIENT TRACKING, which reports other namespaces' key names,
+ * DBSIZE, …), which no key or channel pattern restricts.
  */
+import { InvalidOptionError } from '../errors.js';
 import { assertValidName } from '../wire/index.js';
 
 export interface NamespaceAclOptions {
@@ -17,34 +23,109 @@ export interface NamespaceAclOptions {
   password?: string;
   /**
    * Also grant redis-ipc's global keys and channels (`queues.*`, `settings.*`,
-   * `status.*`, `channel.*`), its BLPOP and the CLIENT UNBLOCK that ends one
-   * (which can end any client's blocking command: grant it only where redis-ipc runs).
+   * `status.*`, `channel.*`), its RPUSH and BLPOP and the CLIENT UNBLOCK that
+   * ends one (which can end any client's blocking command: grant it only where
+   * redis-ipc runs).
    * @default false
    */
   redisIpc?: boolean;
+  /**
+   * redis-ipc components whose events and debug messages this user listens to
+   * by component (implies `redisIpc`). Redis allows a PSUBSCRIBE only of a
+   * pattern the ACL lists as it is, so `&channel.*` does not cover
+   * `channel.events.<component>.*`: each component's patterns are listed.
+   * Listening to every component (`subscribeEvents({})`, `subscribeDebug({})`)
+   * needs none.
+   * @default []
+   */
+  redisIpcComponents?: readonly string[];
+  /**
+   * More commands or categories the application sends itself through
+   * `system.command()`, e.g. `['lpush', 'ltrim', 'lrange']` or `['@list']`:
+   * still limited to the namespace's keys, and never any of {@link NEVER_GRANTED}.
+   * @default []
+   */
+  allow?: readonly string[];
 }
 
 /**
- * Command categories granted, then what is taken away again: every command in
- * @dangerous (KEYS, FLUSHALL, CONFIG, MONITOR, …), and the read-only commands
- * that list other namespaces' names regardless of key and channel patterns.
+ * Connection housekeeping: SELECT of a URL's database, the client's name and id,
+ * liveness. (AUTH, HELLO, QUIT and RESET need no grant: Redis lets any user run them.)
  */
-const CATEGORIES = ['+@connection', '+@read', '+@write', '+@keyspace', '+@pubsub', '+@scripting'];
-const DENIED = [
+const CONNECTION = ['+select', '+client|setname', '+client|id', '+ping'];
+
+/**
+ * Every key command the framework sends, directly or from its Lua scripts:
+ * claim checks (SET PX, GETRANGE, DEL), the registry and name claims (SET, GET,
+ * MGET, DEL, PTTL, PEXPIRE, ZADD, ZREM, ZRANGEBYSCORE, ZREMRANGEBYSCORE) and
+ * shared values (HSET, HGET, HMGET, HGETALL, HDEL, HINCRBY).
+ */
+const KEYS = [
+  '+get',
+  '+set',
+  '+del',
+  '+mget',
+  '+getrange',
+  '+pexpire',
+  '+pttl',
+  '+zadd',
+  '+zrem',
+  '+zrangebyscore',
+  '+zremrangebyscore',
+  '+hset',
+  '+hget',
+  '+hmget',
+  '+hgetall',
+  '+hdel',
+  '+hincrby',
+];
+
+/**
+ * Mailboxes, topics, value notifications and the monitor; PUBSUB NUMSUB is how
+ * the name-claim script tells whether a name's owner still listens.
+ */
+const PUBSUB = [
+  '+publish',
+  '+subscribe',
+  '+psubscribe',
+  '+unsubscribe',
+  '+punsubscribe',
+  '+pubsub|numsub',
+];
+
+/** Lua scripts (name claims, shared-value writes): EVALSHA, and EVAL when the script cache lacks one. */
+const SCRIPTS = ['+eval', '+evalsha'];
+
+/** redis-ipc's queues: clients RPUSH commands and results, servers and readers BLPOP them. */
+const REDIS_IPC = ['+rpush', '+blpop', '+client|unblock'];
+
+/**
+ * Taken away after `allow`, so that no extra command or category brings them
+ * back: everything in @dangerous and @admin (KEYS, FLUSHALL, CONFIG, MONITOR,
+ * INFO, DEBUG, SHUTDOWN, SORT, MIGRATE, ACL, SLOWLOG, …), and the key-less
+ * commands that list or count other namespaces' keys, channels or clients, or
+ * act on other clients or on server-wide state: SCAN, RANDOMKEY, DBSIZE,
+ * PUBSUB (but NUMSUB, granted again below), CLIENT (but SETNAME and ID),
+ * FUNCTION (libraries are global), SCRIPT (KILL and FLUSH act on every client),
+ * MEMORY (STATS and DOCTOR describe the whole server), CLUSTER (GETKEYSINSLOT
+ * lists any key of a slot).
+ */
+const NEVER_GRANTED = [
   '-@dangerous',
+  '-@admin',
   '-scan',
   '-randomkey',
-  '-pubsub|channels',
-  '-pubsub|shardchannels',
-  '-client|list',
-  '-client|info',
-  '-client|kill',
-  '-client|no-evict',
-  '-client|pause',
-  '-client|unpause',
+  '-dbsize',
+  '-pubsub',
+  '-client',
+  '-function',
+  '-script',
+  '-memory',
+  '-cluster',
 ];
-/** Connection housekeeping the framework sends on every connection. */
-const HOUSEKEEPING = ['+client|setname', '+client|id', '+ping', '+select'];
+
+/** A command (`lpush`, `client|getname`) or a category (`@list`), as `allow` takes them. */
+const ALLOWED_NAME = /^(?:@[a-z]+|[a-z][a-z0-9_-]*(?:\|[a-z][a-z0-9_-]*)?)$/;
 
 /** The arguments of `ACL SETUSER` for a namespace's user (for `--apply`). */
 export function namespaceAclArguments(
@@ -54,9 +135,27 @@ export function namespaceAclArguments(
   assertValidName('namespace', namespace);
   const user = options.user ?? namespace;
   if (!/^[\w.-]{1,64}$/.test(user)) {
-    throw new Error(`user "${user}" must be 1-64 letters, digits, '_', '.' or '-'`);
+    throw new InvalidOptionError('user', `"${user}" must be 1-64 letters, digits, '_', '.' or '-'`);
   }
-  const ipc = options.redisIpc === true;
+  const allow = (options.allow ?? []).map((name) => name.trim().toLowerCase());
+  for (const name of allow) {
+    if (!ALLOWED_NAME.test(name)) {
+      throw new InvalidOptionError(
+        'allow',
+        `"${name}" is not a command (lpush), a subcommand (client|getname) or a category (@list)`,
+      );
+    }
+  }
+  const components = options.redisIpcComponents ?? [];
+  for (const component of components) {
+    if (!/^[^\s*?[\]\\]+$/.test(component)) {
+      throw new InvalidOptionError(
+        'redis-ipc component',
+        `${JSON.stringify(component)} must be non-empty, without whitespace or * ? [ ] \\`,
+      );
+    }
+  }
+  const ipc = options.redisIpc === true || components.length > 0;
   return [
     user,
     'reset',
@@ -66,11 +165,20 @@ export function namespaceAclArguments(
     ...(ipc ? ['~queues.*', '~settings.*', '~status.*'] : []),
     'resetchannels',
     `&${namespace}:*`,
-    ...(ipc ? ['&channel.*'] : []),
-    ...CATEGORIES,
-    ...DENIED,
-    ...HOUSEKEEPING,
-    ...(ipc ? ['+blpop', '+client|unblock'] : []),
+    // PUBLISH and SUBSCRIBE of any redis-ipc channel; PSUBSCRIBE of these patterns only.
+    ...(ipc ? ['&channel.*', '&channel.events.*', '&channel.debug.*'] : []),
+    ...components.flatMap((component) => [
+      `&channel.events.${component}`,
+      `&channel.events.${component}.*`,
+      `&channel.debug.${component}`,
+    ]),
+    // `reset` took every command away: the denials matter only after an `allow`.
+    ...(allow.length > 0 ? [...allow.map((name) => `+${name}`), ...NEVER_GRANTED] : []),
+    ...CONNECTION,
+    ...KEYS,
+    ...PUBSUB,
+    ...SCRIPTS,
+    ...(ipc ? REDIS_IPC : []),
   ];
 }
 
