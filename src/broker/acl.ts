@@ -42,7 +42,7 @@ export interface NamespaceAclOptions {
   /**
    * More commands or categories the application sends itself through
    * `system.command()`, e.g. `['lpush', 'ltrim', 'lrange']` or `['@list']`:
-   * still limited to the namespace's keys, and never any of {@link NEVER_GRANTED}.
+   * still limited to the namespace's keys, and never what NEVER_GRANTED below takes away.
    * @default []
    */
   allow?: readonly string[];

@@ -24,9 +24,10 @@ exactly the commands redis-actors sends (GET, SET, MGET, GETRANGE, DEL, PTTL,
 PEXPIRE, ZADD, ZREM, ZRANGEBYSCORE, ZREMRANGEBYSCORE, HSET, HGET, HMGET,
 HGETALL, HDEL, HINCRBY, PUBLISH, SUBSCRIBE, PSUBSCRIBE, UNSUBSCRIBE,
 PUNSUBSCRIBE, PUBSUB NUMSUB, EVAL, EVALSHA, SELECT, PING, CLIENT SETNAME,
-CLIENT ID; AUTH and QUIT need no grant). Nothing in @dangerous or @admin, and none of SCAN,
-RANDOMKEY, DBSIZE, PUBSUB CHANNELS, CLIENT LIST or TRACKING, FUNCTION, SCRIPT
-or MEMORY, which list or act beyond the namespace, even through --allow.
+CLIENT ID; AUTH and QUIT need no grant). Nothing in @dangerous or @admin, and
+none of SCAN, RANDOMKEY, DBSIZE, PUBSUB CHANNELS, CLIENT LIST or TRACKING,
+FUNCTION, SCRIPT, MEMORY or CLUSTER, which list or act beyond the namespace,
+even through --allow.
 --user names the user (default: the namespace), --password sets its password
 (default: nopass). --redis-ipc also grants redis-ipc's global queues, hashes
 and channels, RPUSH, BLPOP and CLIENT UNBLOCK, and listening to the events and
