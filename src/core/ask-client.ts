@@ -22,6 +22,7 @@ import type { AskOptions, MessageSender } from './actor.js';
 import type { Diagnostics } from './diagnostics.js';
 import type { Outbox } from './outbox.js';
 import { PendingAsks } from './pending-asks.js';
+import { ReplierCheck } from './replier-check.js';
 
 export interface AskClientParts {
   outbox: Outbox;
@@ -44,20 +45,18 @@ export interface AskClientParts {
   ownerOf(name: string): Promise<string | undefined>;
 }
 
-/** Names whose owner is remembered, so that replies from them are checked without Redis. */
-const MAX_KNOWN_OWNERS = 1024;
-
 const ignore = (): void => undefined;
 
 export class AskClient {
   private readonly pending = new PendingAsks();
   private readonly senders = new Map<string, MessageSender>();
-  /** name → the address that answered for it, once Redis confirmed it owns the name. */
-  private readonly owners = new Map<string, string>();
+  private readonly repliers: ReplierCheck;
   /** An ask that timed out while waiting for room in the write buffer is not sent. */
   private readonly stillPending = (id: string): boolean => this.pending.get(id) !== undefined;
 
-  constructor(private readonly parts: AskClientParts) {}
+  constructor(private readonly parts: AskClientParts) {
+    this.repliers = new ReplierCheck((name) => parts.ownerOf(name));
+  }
 
   /** Asks waiting for their reply. */
   get size(): number {
@@ -178,54 +177,50 @@ export class AskClient {
   }
 
   /**
-   * A reply or error arrived for one of our asks. It counts only from the
-   * asked address, or from the address that owns the asked name, or any while
-   * nobody owns it (its owner stopped while answering): a cheap check against
-   * strangers on the broker; the namespace secret authenticates.
+   * A reply or error arrived for one of our asks. It counts only from who may
+   * answer the asked address (see {@link ReplierCheck}); anything else is
+   * refused as `foreign-reply`, or dropped as late when its ask already ended.
    */
   settle(envelope: ReplyEnvelope): void {
     const ask = this.pending.get(envelope.correlationId);
-    if (ask === undefined) {
-      this.parts.diagnostics.drop(
-        'lateReply',
-        'late-reply',
-        `reply ${envelope.id} from ${envelope.from} came after its ask ended`,
-      );
-    } else if (envelope.from === ask.to || this.owners.get(ask.to) === envelope.from) {
+    if (ask === undefined) this.dropLate(envelope);
+    else if (this.repliers.knownToAnswer(ask.to, envelope.from))
       this.settleWith(envelope, ask.type);
-    } else {
-      this.checkOwner(envelope, ask.to);
-    }
+    else this.settleChecked(envelope, ask.to);
   }
 
   /** A reply from an address that may own the asked name: Redis says whether it does. */
-  private checkOwner(envelope: ReplyEnvelope, name: string): void {
-    this.parts.ownerOf(name).then(
-      (owner) => {
+  private settleChecked(envelope: ReplyEnvelope, to: string): void {
+    this.repliers.mayAnswer(to, envelope.from).then(
+      (mayAnswer) => {
         const ask = this.pending.get(envelope.correlationId);
-        if (ask === undefined) return;
-        // Nobody holds the name: its owner gave it up while answering (it stops).
-        if (owner !== undefined && owner !== envelope.from) {
+        if (ask === undefined) this.dropLate(envelope);
+        else if (mayAnswer) this.settleWith(envelope, ask.type);
+        else {
           this.parts.diagnostics.refuse(
             new Refusal(
               'foreign-reply',
-              `reply to an ask of ${name} came from ${envelope.from}, which does not own that name`,
+              `reply to an ask of ${to} came from ${envelope.from}, which may not answer for it`,
             ),
           );
-          return;
         }
-        if (owner !== undefined) {
-          if (this.owners.size >= MAX_KNOWN_OWNERS) this.owners.clear();
-          this.owners.set(name, owner);
-        }
-        this.settleWith(envelope, ask.type);
       },
       (error: unknown) => {
-        this.parts.diagnostics.logOnce(
-          'owner-check',
-          `reply from ${envelope.from} not checked (owner of ${name} unknown): ${String(error)}`,
+        this.parts.diagnostics.refuse(
+          new Refusal(
+            'unverified-reply',
+            `reply from ${envelope.from} to an ask of ${to} not checked (its owner is unknown): ${String(error)}`,
+          ),
         );
       },
+    );
+  }
+
+  private dropLate(envelope: ReplyEnvelope): void {
+    this.parts.diagnostics.drop(
+      'lateReply',
+      'late-reply',
+      `reply ${envelope.id} from ${envelope.from} came after its ask ended`,
     );
   }
 

@@ -127,6 +127,31 @@ describe('forged replies', () => {
     expect(asker.stats().invalidByReason['foreign-reply']).toBeGreaterThan(0);
   });
 
+  it('without a secret, a reply to an ask of an actor address nobody claims counts only from that address', async () => {
+    const namespace = uniqueNamespace();
+    const target = await responder(namespace);
+    const worker = await target.spawn(
+      defineActor({
+        handlers: {
+          value: async () => {
+            await new Promise((resolve) => setTimeout(resolve, 2));
+            return 'genuine';
+          },
+        },
+      }),
+    );
+    expect(worker.address).toContain('/');
+    const asker = await startSystem({ namespace });
+    const forged = await watchAndAnswer(namespace, 'evil-addr');
+    expect(await askMany(asker, worker.address, 50)).toEqual(
+      Array.from({ length: 50 }, () => 'genuine'),
+    );
+    const refusedOrLate = () =>
+      (asker.stats().invalidByReason['foreign-reply'] ?? 0) + asker.stats().dropped.lateReply;
+    await expect.poll(refusedOrLate).toBe(forged());
+    expect(asker.stats().invalidByReason['foreign-reply']).toBeGreaterThan(0);
+  });
+
   it('without a secret, replies to predicted ask ids win nothing: ids carry 96 random bits', async () => {
     const namespace = uniqueNamespace();
     const target = await responder(namespace);
