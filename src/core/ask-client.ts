@@ -18,6 +18,7 @@ import {
   fromWireError,
   tellEnvelope,
 } from '../wire/index.js';
+import type { ClaimState } from '../registry/index.js';
 import type { AskOptions, MessageSender } from './actor.js';
 import type { Diagnostics } from './diagnostics.js';
 import type { Outbox } from './outbox.js';
@@ -41,8 +42,8 @@ export interface AskClientParts {
    * was made. Costs a stack capture (~5 µs here) per ask.
    */
   captureStacks: boolean;
-  /** The address that owns `name` now (its claim in Redis), if any. */
-  ownerOf(name: string): Promise<string | undefined>;
+  /** The claim on `name` (or on an address) as Redis holds it now. */
+  claimOf(name: string): Promise<ClaimState>;
 }
 
 const ignore = (): void => undefined;
@@ -55,7 +56,7 @@ export class AskClient {
   private readonly stillPending = (id: string): boolean => this.pending.get(id) !== undefined;
 
   constructor(private readonly parts: AskClientParts) {
-    this.repliers = new ReplierCheck((name) => parts.ownerOf(name));
+    this.repliers = new ReplierCheck((name) => parts.claimOf(name));
   }
 
   /** Asks waiting for their reply. */

@@ -104,7 +104,7 @@ export function assembleSystem(
     maySend: (internal) => host.state() === 'running' || (internal && host.state() === 'stopping'),
     inOutage: () => connection.inOutage,
     captureStacks: options.askStackTraces,
-    ownerOf: (name) => registry.ownerOf(name),
+    claimOf: (name) => registry.claimOf(name),
   });
   const dispatcher = new Dispatcher({
     address,

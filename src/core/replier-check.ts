@@ -1,11 +1,13 @@
 /**
  * Who may answer an ask of `to`: the asked address itself; else the address
  * that owns `to` in Redis (its name or process-address claim); else, while
- * nobody owns the name `to` (its owner gave it up while answering), only a
- * live process of the namespace answering as the actor of that name. Without a
- * namespace secret this keeps out confused and careless strangers, not
- * determined ones (anyone may write any `from`); the secret authenticates.
+ * nobody owns it, the address that gave the claim up lately (its owner
+ * stopped while answering). An address nobody claims, such as
+ * `<process>/<actor>`, is answered only by itself. Without a namespace secret
+ * this keeps out confused and careless strangers, not determined ones (anyone
+ * may write any `from`); the secret authenticates.
  */
+import type { ClaimState } from '../registry/index.js';
 
 /** Names whose owner is remembered, so that replies from them are checked without Redis. */
 const MAX_KNOWN_OWNERS = 1024;
@@ -21,8 +23,8 @@ export class ReplierCheck {
   private readonly owners = new Map<string, { owner: string; until: number }>();
 
   constructor(
-    /** The address that owns `name` now (its claim in Redis), if any. */
-    private readonly ownerOf: (name: string) => Promise<string | undefined>,
+    /** The claim on `name` as Redis holds it now. */
+    private readonly claimOf: (name: string) => Promise<ClaimState>,
   ) {}
 
   /** True when `from` may answer asks of `to` without asking Redis. */
@@ -34,27 +36,11 @@ export class ReplierCheck {
 
   /** Asks Redis whether `from` may answer asks of `to` (see the file comment). */
   async mayAnswer(to: string, from: string): Promise<boolean> {
-    const owner = await this.ownerOf(to);
-    if (owner !== undefined) {
-      if (owner !== from) return false;
-      this.remember(to, owner);
-      return true;
-    }
-    // An actor address (`<process>/<local name>`) is nobody's claim: only it answers for itself.
-    if (to.includes('/')) return false;
-    const process = processPart(from);
-    if (from !== process && from !== `${process}/${to}`) return false;
-    return (await this.ownerOf(process)) === process;
-  }
-
-  private remember(name: string, owner: string): void {
+    const { owner, releasedBy } = await this.claimOf(to);
+    if (owner === undefined) return releasedBy === from;
+    if (owner !== from) return false;
     if (this.owners.size >= MAX_KNOWN_OWNERS) this.owners.clear();
-    this.owners.set(name, { owner, until: Date.now() + OWNER_TRUSTED_MS });
+    this.owners.set(to, { owner, until: Date.now() + OWNER_TRUSTED_MS });
+    return true;
   }
-}
-
-/** The process address of an actor address (`<process>` or `<process>/<local name>`). */
-function processPart(address: string): string {
-  const slash = address.indexOf('/');
-  return slash === -1 ? address : address.slice(0, slash);
 }

@@ -6,7 +6,13 @@
 import { nanoid } from 'nanoid';
 import { claimProcessAddress } from '../registry/index.js';
 import { type Transport, connectTransport, tuningOf } from '../transport/index.js';
-import { Names, PayloadAuth, combineEnvelopeTexts, nextProcessAddress } from '../wire/index.js';
+import {
+  CLAIM_NONCE_ENV,
+  Names,
+  PayloadAuth,
+  combineEnvelopeTexts,
+  nextProcessAddress,
+} from '../wire/index.js';
 import type { SystemIdentity } from './assemble.js';
 import type { ResolvedActorSystemOptions } from './options.js';
 
@@ -27,7 +33,7 @@ export async function openSystemConnection(
       : { signPayload: (channel: string, payload: string) => auth.signText(channel, payload) }),
   });
   try {
-    const nonce = nanoid(12);
+    const nonce = takeInheritedNonce() ?? nanoid(12);
     const { address, why } = await claimProcessAddress(
       transport,
       new Names(options.namespace),
@@ -42,4 +48,15 @@ export async function openSystemConnection(
     await transport.close();
     throw error;
   }
+}
+
+/**
+ * The claim nonce a supervisor gave this process (see CLAIM_NONCE_ENV), for
+ * its first actor system only: taken out of the environment, so neither a
+ * second system nor a process this one starts shares it.
+ */
+function takeInheritedNonce(): string | undefined {
+  const nonce = process.env[CLAIM_NONCE_ENV];
+  Reflect.deleteProperty(process.env, CLAIM_NONCE_ENV);
+  return nonce !== undefined && /^[\w-]{12}$/.test(nonce) ? nonce : undefined;
 }

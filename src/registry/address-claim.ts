@@ -18,6 +18,11 @@ export interface ClaimedAddress {
   why: string | undefined;
 }
 
+/** Every address a process whose own is `base` may claim, in the order it tries them. */
+export function addressCandidates(base: string): string[] {
+  return Array.from({ length: MAX_SUFFIX }, (_, i) => (i === 0 ? base : `${base}~${i + 1}`));
+}
+
 /** Claims `base` or the first free `base~<n>` for `<address>|<nonce>`. */
 export async function claimProcessAddress(
   transport: Transport,
@@ -27,11 +32,10 @@ export async function claimProcessAddress(
   ttlMs: number,
   staleAfterMs: number,
 ): Promise<ClaimedAddress> {
-  for (let n = 1; n <= MAX_SUFFIX; n++) {
-    const address = n === 1 ? base : `${base}~${n}`;
+  for (const address of addressCandidates(base)) {
     if (await claimName(transport, names, address, `${address}|${nonce}`, ttlMs, staleAfterMs)) {
       const why =
-        n === 1
+        address === base
           ? undefined
           : `address ${base} is held by another live process (same hostname and pid: ` +
             `containers?); this process uses ${address}`;

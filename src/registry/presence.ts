@@ -55,7 +55,8 @@ export class Presence {
   /** Gives up the names `owner` holds (its own claims only). */
   async release(names: readonly string[], owner: string): Promise<void> {
     if (names.length === 0) return;
-    await releaseClaims(this.parts.transport, this.parts.names, names, this.tokenOf(owner));
+    const { transport, ttlMs } = this.parts;
+    await releaseClaims(transport, this.parts.names, names, this.tokenOf(owner), ttlMs);
   }
 
   /** Publishes (or refreshes) these entries now, and keeps refreshing every interval. */

@@ -9,7 +9,7 @@
  */
 import type { Transport } from '../transport/index.js';
 import type { Names, PayloadAuth } from '../wire/index.js';
-import { ownerOfToken, releaseClaims } from './name-claims.js';
+import { type ClaimState, claimState, ownerOfToken, releaseClaims } from './name-claims.js';
 
 /** A live actor, as listed by the registry. */
 export interface ActorInfo {
@@ -98,17 +98,19 @@ export class Registry {
   }
 
   /**
-   * Releases the name claims `address` held (for a supervisor whose child
-   * exited without a clean stop), so that its successor can claim them at once.
+   * Releases the claims among `names` (names or process addresses) that the
+   * system of `nonce` holds, at whatever address: for a supervisor whose
+   * child died without a clean stop, so that its successor claims them at once.
    */
-  async releaseNames(address: string, names: readonly string[]): Promise<void> {
-    await releaseClaims(this.transport, this.names, names, `${address}|`);
+  async releaseClaimsOf(nonce: string, names: readonly string[]): Promise<void> {
+    if (nonce === '') return;
+    await releaseClaims(this.transport, this.names, names, `|${nonce}`, this.parts.ttlMs);
   }
 
-  /** The address whose claim holds `name` (or a process address) now, if any. */
-  async ownerOf(name: string): Promise<string | undefined> {
+  /** Who holds the claim on `name` (or on a process address) now, or gave it up lately. */
+  async claimOf(name: string): Promise<ClaimState> {
     const held = await this.transport.command(['GET', this.names.key('name', name)]);
-    return Buffer.isBuffer(held) ? ownerOfToken(held.toString()) : undefined;
+    return claimState(Buffer.isBuffer(held) ? held.toString() : undefined);
   }
 
   /** Every live actor of the namespace, sorted by name then address. */

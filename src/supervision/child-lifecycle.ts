@@ -9,7 +9,8 @@ import { type ActorSystem, SECRET_ENV } from '../core/index.js';
 import { tlsEnvironment } from '../transport/index.js';
 import { SpawnError } from '../errors.js';
 import { RateLimitedLog } from '../util/index.js';
-import { READY_TOKEN_ENV, type ReadyBody, processAddress } from '../wire/index.js';
+import { type Registry, addressCandidates } from '../registry/index.js';
+import { CLAIM_NONCE_ENV, READY_TOKEN_ENV, type ReadyBody, processAddress } from '../wire/index.js';
 import type { ChildInfo, ChildState, ExitReason } from './supervisor-events.js';
 import type { ResolvedChildSpec, ResolvedSupervisorOptions } from './supervisor-options.js';
 import { type ProcessExit, SupervisedProcess } from './supervised-process.js';
@@ -24,8 +25,29 @@ export class SupervisedChild {
   restarts = 0;
   /** Set when the supervisor kills the child for a missed deadline. */
   killReason: 'hung' | 'unresponsive' | undefined;
+  /** The nonce of the current process's claims, handed to it in CLAIM_NONCE_ENV. */
+  claimNonce = '';
 
   constructor(readonly spec: ResolvedChildSpec) {}
+
+  /**
+   * Frees what its current process claimed and left behind (it died without a
+   * clean stop): its name and its process address, and its registry entry
+   * once READY told the address. Before READY the address may be any of the
+   * ones a process of that pid tries; the nonce picks this child's claims.
+   */
+  async releaseLeftovers(registry: Registry): Promise<void> {
+    const pid = this.process?.pid;
+    if (pid === undefined) return;
+    const addresses =
+      this.address === undefined
+        ? addressCandidates(processAddress(1, undefined, pid))
+        : [this.address];
+    await Promise.all([
+      registry.releaseClaimsOf(this.claimNonce, [this.spec.name, ...addresses]),
+      this.address === undefined ? undefined : registry.withdraw([this.address]),
+    ]);
+  }
 
   get name(): string {
     return this.spec.name;
@@ -129,6 +151,7 @@ export class ChildLauncher {
     const { spec } = child;
     const { system } = this.context;
     const token = nanoid(32);
+    const claimNonce = nanoid(12);
     const process_ = new SupervisedProcess({
       name: spec.name,
       modulePath: spec.modulePath,
@@ -146,10 +169,12 @@ export class ChildLauncher {
         REDIS_ACTORS_HEARTBEAT_MS: String(this.context.heartbeatIntervalMs),
         ...spec.env,
         [READY_TOKEN_ENV]: token,
+        [CLAIM_NONCE_ENV]: claimNonce,
       },
     });
     // Set at once: a stop or an exit during startup must find the process.
     child.process = process_;
+    child.claimNonce = claimNonce;
     child.state = 'starting';
     child.address = undefined;
     child.readyAt = undefined;
@@ -170,9 +195,7 @@ export class ChildLauncher {
       const exit = await process_.exited;
       child.state = 'stopped';
       // It may have claimed its name before failing: free it for the next attempt.
-      await system.registry
-        .releaseNames(processAddress(1, undefined, process_.pid), [spec.name])
-        .catch(() => undefined);
+      await child.releaseLeftovers(system.registry).catch(() => undefined);
       throw new SpawnError(
         spec.name,
         spec.module,

@@ -12,7 +12,7 @@
 import { EventEmitter } from 'node:events';
 import { type ActorSystem, defineActor } from '../core/index.js';
 import { EscalationError, InvalidOptionError } from '../errors.js';
-import { READY_TYPE, type ReadyBody, processAddress } from '../wire/index.js';
+import { READY_TYPE, type ReadyBody } from '../wire/index.js';
 import { ChildLauncher, SupervisedChild, describeExit } from './child-lifecycle.js';
 import { RestartIntensity } from './restart-intensity.js';
 import { backoffDelayMs, restartGroup } from './restart-plan.js';
@@ -172,15 +172,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     child.state = 'stopped';
     // A child killed without a clean stop leaves its presence and its name behind: take
     // them out now, so that its successor can claim the name at once.
-    // Before READY the address is not known yet, but it can only be the child's first one.
-    const address = child.address ?? processAddress(1, undefined, process_.pid);
-    const cleared = Promise.all([
-      this.system.registry.withdraw([address]),
-      this.system.registry.releaseNames(address, [child.name]),
-    ]).then(
-      () => undefined,
-      () => undefined,
-    );
+    const cleared = child.releaseLeftovers(this.system.registry).catch(() => undefined);
     this.emit('child-exited', {
       name: child.name,
       pid: process_.pid,

@@ -48,5 +48,11 @@ export {
   treeProblem,
 } from './untrusted-json.js';
 export type { ReadyBody } from './system-messages.js';
-export { HEALTH_TYPE, PROBE_TYPE, READY_TOKEN_ENV, READY_TYPE } from './system-messages.js';
+export {
+  CLAIM_NONCE_ENV,
+  HEALTH_TYPE,
+  PROBE_TYPE,
+  READY_TOKEN_ENV,
+  READY_TYPE,
+} from './system-messages.js';
 export { PayloadAuth, SIGNED_HEADER_BYTES, SIGNED_PREFIX, isSigned } from './payload-auth.js';

@@ -22,6 +22,13 @@ export const READY_TYPE = '$ready';
  */
 export const READY_TOKEN_ENV = 'REDIS_ACTORS_READY_TOKEN';
 
+/**
+ * The environment variable that hands a child the nonce of its claims
+ * (`<address>|<nonce>`): its supervisor then frees exactly what that child
+ * claimed when it dies, even before READY said which address it got.
+ */
+export const CLAIM_NONCE_ENV = 'REDIS_ACTORS_CLAIM_NONCE';
+
 /** Body of the READY message. */
 export interface ReadyBody {
   name: string | undefined;

@@ -177,12 +177,14 @@ describe('a namespace user made by `redis-actors acl --apply`', () => {
 
     // A name held by a live actor (the claim script's PUBSUB NUMSUB and PTTL) is refused as taken.
     await expect(client.spawn(echo, { name: 'echo' })).rejects.toBeInstanceOf(NameTakenError);
-    // A URL with a database (SELECT); pub/sub spans databases.
+    // A URL with a database (SELECT): a whole namespace in database 1.
     const inDb1 = await systemAs('ua', { namespace: A, url: `${redis.url('ua')}/1` });
-    expect(await inDb1.ask('echo', 'echo', 'from db 1')).toBe('from db 1');
+    const askerInDb1 = await systemAs('ua', { namespace: A, url: `${redis.url('ua')}/1` });
+    await inDb1.spawn(echo, { name: 'echo-in-db1' });
+    expect(await askerInDb1.ask('echo-in-db1', 'echo', 'in db 1')).toBe('in db 1');
 
     // Stopping (unsubscribe, presence release, QUIT) is refused nothing either.
-    await Promise.all([server.stop(), client.stop(), inDb1.stop()]);
+    await Promise.all([server.stop(), client.stop(), inDb1.stop(), askerInDb1.stop()]);
     expect(await refusedSinceLast(redis.raw())).toEqual([]);
   });
 

@@ -6,8 +6,9 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import { describe, expect, it } from 'vitest';
-import { NameTakenError, defineActor } from '../../src/index.js';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { NameTakenError, SpawnError, Supervisor, defineActor } from '../../src/index.js';
+import { processAddress } from '../../src/wire/index.js';
 import { rawClient, runCommand, startSystem, uniqueNamespace } from '../helpers.js';
 
 const echo = defineActor({ handlers: { who: () => process.pid } });
@@ -128,6 +129,43 @@ describe('names and addresses', () => {
       expect((await second.exited).code).toBe(0);
     },
   );
+});
+
+describe('a child that dies before READY', () => {
+  it('gives up what it claimed, and nothing a look-alike process with its hostname and pid holds', async () => {
+    const namespace = uniqueNamespace();
+    const system = await startSystem({ namespace });
+    const supervisor = await Supervisor.start(system);
+    onTestFinished(() => supervisor.stop());
+    const raw = rawClient();
+    const blocking = raw.duplicate();
+    onTestFinished(() => {
+      blocking.disconnect();
+    });
+    const gate = `${namespace}:gate`;
+    const spawned = supervisor.spawn({
+      name: 'worker',
+      module: 'test/security/fixtures/claims-then-dies.ts',
+      env: { GATE_KEY: gate, CLAIM_NAME: 'worker' },
+    });
+    const pid = Number((await blocking.blpop(`${gate}:pid`, 20))?.[1]);
+    // Another live process (another container) already holds the child's address.
+    const lookAlike = processAddress(1, undefined, pid);
+    const lookAlikeClaim = `${lookAlike}|lookalike000`;
+    await raw.set(`${namespace}:name:${lookAlike}`, lookAlikeClaim, 'PX', 60_000);
+    await raw.rpush(gate, 'go');
+    const claimed = (await blocking.blpop(`${gate}:claimed`, 20))?.[1];
+    expect(claimed).toBe(`${lookAlike}~2`);
+    await expect(spawned).rejects.toBeInstanceOf(SpawnError);
+    // A released claim holds ':' and the token it had (free to claim; see name-claims.ts).
+    const child = claimed ?? '';
+    expect(await raw.get(`${namespace}:name:worker`)).toMatch(new RegExp(`^:${child}\\|`));
+    expect(await raw.get(`${namespace}:name:${child}`)).toMatch(new RegExp(`^:${child}\\|`));
+    expect(await raw.get(`${namespace}:name:${lookAlike}`)).toBe(lookAlikeClaim);
+    // So the next child of that name claims it at once.
+    const successor = await supervisor.spawn({ name: 'worker', module: 'test/fixtures/worker.ts' });
+    expect((await system.registry.lookup('worker'))?.address).toBe(successor.address);
+  });
 });
 
 const FIXTURE = 'test/security/fixtures/same-pid.ts';
