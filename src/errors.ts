@@ -132,7 +132,44 @@ export class RemoteError extends RedisActorsError {
 
 /** Redis could not be reached, or the connection was lost while a command was in flight. */
 /** Node's TLS errors for a certificate it cannot verify. */
-const CERTIFICATE_PROBLEM = /certificate|self[- ]signed|unable to verify/i;
+/** What to do about a connection failure, by what the failure says. */
+function connectionAdvice(url: string, detail: string): string {
+  if (
+    /alert certificate required|alert handshake failure|peer did not return a certificate/i.test(
+      detail,
+    )
+  )
+    return (
+      `The server wants a client certificate (tls-auth-clients): give it with the tls.cert and ` +
+      `tls.key options, REDIS_ACTORS_TLS_CERT and REDIS_ACTORS_TLS_KEY, or --tls-cert and --tls-key.`
+    );
+  // Under TLS 1.3 a server that wants a client certificate closes the connection after the handshake.
+  if (url.startsWith('rediss:') && /Connection is closed|socket hang up|ECONNRESET/i.test(detail))
+    return (
+      `The server closed the TLS connection: if it wants a client certificate (tls-auth-clients), ` +
+      `give it with the tls.cert and tls.key options, REDIS_ACTORS_TLS_CERT and ` +
+      `REDIS_ACTORS_TLS_KEY, or --tls-cert and --tls-key; else check the server's log.`
+    );
+  if (/certificate|self[- ]signed|unable to verify/i.test(detail))
+    return (
+      `The server's TLS certificate is not trusted: give its CA ` +
+      `with the tls.ca option, REDIS_ACTORS_TLS_CA (a PEM file or text) or --tls-ca.`
+    );
+  if (/WRONGPASS|invalid (username-)?password/i.test(detail))
+    return (
+      `The server refused the user or password: check the user:password part of the URL ` +
+      `(redis://user:password@host:port), percent-encoding special characters.`
+    );
+  if (/NOAUTH|authentication required/i.test(detail))
+    return (
+      `The server needs a password: put it in the URL, redis://:password@host:port ` +
+      `(or redis://user:password@host:port for an ACL user).`
+    );
+  return (
+    `Check that redis-server runs there ` +
+    `(redis-cli -u ${url} ping), or set REDIS_URL / the url option.`
+  );
+}
 
 export class ConnectionError extends RedisActorsError {
   static readonly code = 'CONNECTION';
@@ -143,11 +180,7 @@ export class ConnectionError extends RedisActorsError {
   ) {
     super(
       ConnectionError.code,
-      CERTIFICATE_PROBLEM.test(detail)
-        ? `Redis at ${url}: ${detail}. The server's TLS certificate is not trusted: give its CA ` +
-            `with the tls.ca option, REDIS_ACTORS_TLS_CA (a PEM file or text) or --tls-ca.`
-        : `Redis at ${url}: ${detail}. Check that redis-server runs there ` +
-            `(redis-cli -u ${url} ping), or set REDIS_URL / the url option.`,
+      `Redis at ${url}: ${detail}. ${connectionAdvice(url, detail)}`,
       options,
     );
   }
@@ -228,13 +261,19 @@ export class UnknownMessageTypeError extends RedisActorsError {
 /** No Redis could be found or started. */
 export class BrokerNotFoundError extends RedisActorsError {
   static readonly code = 'BROKER_NOT_FOUND';
-  constructor(detail: string) {
+  constructor(
+    detail: string,
+    /** What to do, when it is not getting a Redis one of the three usual ways. */
+    readonly advice?: string,
+  ) {
     super(
       BrokerNotFoundError.code,
-      `no Redis available (${detail}). Get one of three ways: ` +
-        `set REDIS_URL=redis://host:port to use a running server; ` +
-        `or install redis-server (e.g. apt-get install redis-server) so a private one is started; ` +
-        `or start Docker so a redis:7 container can be used (needs the testcontainers package).`,
+      `no Redis available (${detail}). ` +
+        (advice ??
+          `Get one of three ways: ` +
+            `set REDIS_URL=redis://host:port to use a running server; ` +
+            `or install redis-server (e.g. apt-get install redis-server) so a private one is started; ` +
+            `or start Docker so a redis:7 container can be used (needs the testcontainers package).`),
     );
   }
 }

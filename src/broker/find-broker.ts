@@ -48,6 +48,8 @@ export async function findBroker(options: FindBrokerOptions = {}): Promise<Broke
   try {
     return await startPrivateBroker(dir);
   } catch (error) {
+    // A planted runtime directory is not worked around: the user must hear of it.
+    if (error instanceof BrokerNotFoundError && error.advice !== undefined) throw error;
     serverProblem = (error as Error).message;
   }
   if (await dockerAvailable()) {
@@ -88,8 +90,12 @@ export async function startPrivateBroker(dir: string = defaultRuntimeDir()): Pro
       source: 'private',
       owned: true,
       stop: async () => {
-        if (discoverBrokerUrl(dir) === server.url) fs.rmSync(urlFile, { force: true });
-        await server.stop();
+        try {
+          if (discoverBrokerUrl(dir) === server.url) fs.rmSync(urlFile, { force: true });
+        } finally {
+          // Stopped even when the directory was tampered with meanwhile.
+          await server.stop();
+        }
       },
     };
   } finally {

@@ -51,7 +51,8 @@ export function assertTrusted(path: string, kind: Kind): void {
   const reason = untrustedReason(path, kind);
   if (reason === undefined) return;
   throw new BrokerNotFoundError(
-    `refusing the private broker's ${kind}: ${reason}; another user may have planted it. ` +
-      `Set XDG_RUNTIME_DIR to a directory of your own, or REDIS_URL`,
+    `refusing the private broker's ${kind}: ${reason}; another user may have planted it`,
+    `Set XDG_RUNTIME_DIR to a directory of your own (mode 700), or REDIS_URL; ` +
+      `remove the ${kind} if it is yours.`,
   );
 }

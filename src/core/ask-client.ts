@@ -42,8 +42,12 @@ export interface AskClientParts {
    * was made. Costs a stack capture (~5 µs here) per ask.
    */
   captureStacks: boolean;
-  /** The claim on `name` (or on an address) as Redis holds it now. */
-  claimOf(name: string): Promise<ClaimState>;
+  /**
+   * The claim on `name` (or on an address) as Redis holds it now, to check
+   * who may answer; `undefined` with a namespace secret, where every reply
+   * that arrives is signed by a holder of the secret and its `from` trusted.
+   */
+  claimOf: ((name: string) => Promise<ClaimState>) | undefined;
 }
 
 const ignore = (): void => undefined;
@@ -51,12 +55,13 @@ const ignore = (): void => undefined;
 export class AskClient {
   private readonly pending = new PendingAsks();
   private readonly senders = new Map<string, MessageSender>();
-  private readonly repliers: ReplierCheck;
+  private readonly repliers: ReplierCheck | undefined;
   /** An ask that timed out while waiting for room in the write buffer is not sent. */
   private readonly stillPending = (id: string): boolean => this.pending.get(id) !== undefined;
 
   constructor(private readonly parts: AskClientParts) {
-    this.repliers = new ReplierCheck((name) => parts.claimOf(name));
+    const { claimOf } = parts;
+    this.repliers = claimOf === undefined ? undefined : new ReplierCheck(claimOf);
   }
 
   /** Asks waiting for their reply. */
@@ -178,21 +183,22 @@ export class AskClient {
   }
 
   /**
-   * A reply or error arrived for one of our asks. It counts only from who may
-   * answer the asked address (see {@link ReplierCheck}); anything else is
-   * refused as `foreign-reply`, or dropped as late when its ask already ended.
+   * A reply or error arrived for one of our asks. Without a secret it counts
+   * only from who may answer the asked address (see {@link ReplierCheck});
+   * anything else is refused as `foreign-reply`, or dropped as late when its
+   * ask already ended.
    */
   settle(envelope: ReplyEnvelope): void {
     const ask = this.pending.get(envelope.correlationId);
     if (ask === undefined) this.dropLate(envelope);
-    else if (this.repliers.knownToAnswer(ask.to, envelope.from))
+    else if (this.repliers === undefined || this.repliers.knownToAnswer(ask.to, envelope.from))
       this.settleWith(envelope, ask.type);
-    else this.settleChecked(envelope, ask.to);
+    else this.settleChecked(envelope, ask.to, this.repliers);
   }
 
   /** A reply from an address that may own the asked name: Redis says whether it does. */
-  private settleChecked(envelope: ReplyEnvelope, to: string): void {
-    this.repliers.mayAnswer(to, envelope.from).then(
+  private settleChecked(envelope: ReplyEnvelope, to: string, repliers: ReplierCheck): void {
+    repliers.mayAnswer(to, envelope.from).then(
       (mayAnswer) => {
         const ask = this.pending.get(envelope.correlationId);
         if (ask === undefined) this.dropLate(envelope);

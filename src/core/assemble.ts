@@ -104,7 +104,8 @@ export function assembleSystem(
     maySend: (internal) => host.state() === 'running' || (internal && host.state() === 'stopping'),
     inOutage: () => connection.inOutage,
     captureStacks: options.askStackTraces,
-    claimOf: (name) => registry.claimOf(name),
+    // Signed replies come from holders of the secret: no claim to read per reply.
+    claimOf: auth === undefined ? (name) => registry.claimOf(name) : undefined,
   });
   const dispatcher = new Dispatcher({
     address,

@@ -124,9 +124,12 @@ export class Registry {
     if (!Array.isArray(live) || live.length === 0) return [];
     const addresses = live.map((member) => String(member));
     const keys = addresses.map((address) => this.actorKey(address));
-    const values = await this.transport.command(['MGET', ...keys]);
+    // At most MAX_ENTRY_BYTES of each: a stranger's 500 MB entry costs nothing to skip.
+    const values = await Promise.all(
+      keys.map((key) => this.transport.command(['GETRANGE', key, '0', String(MAX_ENTRY_BYTES)])),
+    );
     const entries: StoredEntry[] = [];
-    (Array.isArray(values) ? values : []).forEach((value, i) => {
+    values.forEach((value, i) => {
       const entry = this.parseEntry(keys[i] ?? '', value);
       if (entry !== undefined) entries.push(entry);
     });
@@ -184,8 +187,12 @@ export class Registry {
   }
 }
 
+/** A genuine entry is well under this (names and addresses are at most 200 characters). */
+const MAX_ENTRY_BYTES = 4096;
+
 /** A stored entry from (untrusted) JSON, or `undefined` when it is not one. */
 function parseEntry(text: Buffer): StoredEntry | undefined {
+  if (text.length === 0 || text.length > MAX_ENTRY_BYTES) return undefined;
   let parsed: unknown;
   try {
     parsed = JSON.parse(text.toString());

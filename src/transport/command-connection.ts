@@ -12,13 +12,12 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
-import { ConnectionError, ShuttingDownError } from '../errors.js';
+import { ConnectionError, PermissionError, ShuttingDownError } from '../errors.js';
 import { Fifo } from '../util/index.js';
-import type { ConnectionTuning } from './connection-tuning.js';
+import type { CommandConnectionOptions } from './command-connection-options.js';
 import { LivenessCheck } from './liveness-check.js';
 import { asPermissionError } from './permission.js';
 import { serverNameFor } from './tls.js';
-import type { RedisEndpoint, TlsOptions } from './redis-url.js';
 import type { CommandArgument, EncodedCommand, RespValue } from './resp.js';
 import {
   RedisReplyError,
@@ -26,30 +25,16 @@ import {
   encodeCommand,
   encodedCommandSize as sizeOf,
 } from './resp.js';
-import { handshakeSteps } from './handshake.js';
+import { handshakeFailure, handshakeSteps } from './handshake.js';
 
 export type ReplyCallback = (error: Error | null, reply: RespValue) => void;
 
 /** Callback of a PUBLISH: how many subscribers received it. */
 export type ReceiversCallback = (error: Error | null, receivers: number) => void;
 
-export type ConnectionState = 'idle' | 'connecting' | 'ready' | 'reconnecting' | 'closed';
+export type { CommandConnectionOptions } from './command-connection-options.js';
 
-export interface CommandConnectionOptions extends ConnectionTuning {
-  endpoint: RedisEndpoint;
-  tls: TlsOptions;
-  /** URL with the password redacted, for messages. */
-  displayUrl: string;
-  /** Shown by `CLIENT LIST`, so `redis-cli` users can tell connections apart. */
-  clientName: string;
-  /**
-   * Joins the payloads of consecutive {@link CommandConnection.publishMergeable}
-   * calls to one channel into one payload; without it nothing is merged.
-   */
-  combinePublishes?: (payloads: string[]) => string;
-  /** Signs the payload of each mergeable publish (see TransportOptions.signPayload). */
-  signPayload?: (channel: string, payload: string) => string;
-}
+export type ConnectionState = 'idle' | 'connecting' | 'ready' | 'reconnecting' | 'closed';
 
 /** Consecutive mergeable publishes to one channel, written as one PUBLISH. */
 interface PublishRun {
@@ -260,8 +245,10 @@ export class CommandConnection extends EventEmitter {
     });
   }
 
-  /** A NOPERM reply as PermissionError (naming the command and this connection's user). */
+  /** NOPERM as PermissionError (naming the command and user); NOAUTH as ConnectionError. */
   refused(error: Error, command: string): Error {
+    if (error.message.startsWith('NOAUTH'))
+      return new ConnectionError(this.options.displayUrl, error.message, { cause: error });
     return asPermissionError(error, command, this.options.endpoint.username ?? 'default');
   }
 
@@ -429,7 +416,8 @@ export class CommandConnection extends EventEmitter {
         // Old servers may refuse CLIENT SETNAME or CLIENT ID; that is cosmetic, not a failure.
         if (error !== null && step[0] !== 'CLIENT') {
           failed = true;
-          this.socket?.destroy(new Error(`${String(step[0])} failed: ${error.message}`));
+          const user = this.options.endpoint.username ?? 'default';
+          this.socket?.destroy(handshakeFailure(String(step[0]), error, user));
           return;
         }
         if (--remaining === 0) this.becomeReady();
@@ -470,9 +458,12 @@ export class CommandConnection extends EventEmitter {
     this.emit('drained');
     if (this.stateValue === 'closed') return;
     if (this.stateValue === 'connecting') {
+      // An ACL that refuses the handshake (SELECT of a database) is said as such.
+      const refused = failure instanceof PermissionError ? failure : undefined;
+      const cause = { cause: failure };
       this.emit(
         'first-failure',
-        new ConnectionError(this.options.displayUrl, detail, { cause: failure }),
+        refused ?? new ConnectionError(this.options.displayUrl, detail, cause),
       );
       return;
     }

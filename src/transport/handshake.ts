@@ -1,4 +1,6 @@
 /** The commands that open a connection: authenticate, select the database, name the client. */
+import { PermissionError } from '../errors.js';
+import { asPermissionError } from './permission.js';
 import type { RedisEndpoint } from './redis-url.js';
 import type { CommandArgument } from './resp.js';
 
@@ -16,4 +18,12 @@ export function handshakeSteps(endpoint: RedisEndpoint, clientName: string): Com
   // Its id lets another connection end a blocking command on this one (CLIENT UNBLOCK).
   steps.push(['CLIENT', 'ID']);
   return steps;
+}
+
+/** Why the connection is closed after `command` of the handshake failed: an ACL refusal as such. */
+export function handshakeFailure(command: string, error: Error, user: string): Error {
+  const refused = asPermissionError(error, command, user);
+  return refused instanceof PermissionError
+    ? refused
+    : new Error(`${command} failed: ${error.message}`);
 }

@@ -248,6 +248,8 @@ function toIoredisOptions(options: SubscriberConnectionOptions): RedisOptions {
     enableReadyCheck: false,
     maxRetriesPerRequest: null,
     connectionName: options.clientName,
+    // No CLIENT SETINFO (Redis 7.2+): a namespace ACL user need not be granted it.
+    disableClientInfo: true,
     connectTimeout: options.connectTimeoutMs,
     username: endpoint.username,
     password: endpoint.password,

@@ -1,7 +1,8 @@
 /**
  * TLS settings that reach every process of a tree: from options, or from
  * `REDIS_ACTORS_TLS_CA` / `_CERT` / `_KEY` (each a file path or the PEM text
- * itself), which supervisors hand to their children.
+ * itself) and `_PASSPHRASE` / `_SERVERNAME` / `_MIN_VERSION` /
+ * `_REJECT_UNAUTHORIZED`, which supervisors hand to their children.
  */
 import fs from 'node:fs';
 import net from 'node:net';
@@ -14,6 +15,16 @@ export const TLS_ENV = {
   cert: 'REDIS_ACTORS_TLS_CERT',
   key: 'REDIS_ACTORS_TLS_KEY',
 } as const;
+
+/** The environment variables of the other TLS settings, which are plain values. */
+const SETTING_ENV = {
+  passphrase: 'REDIS_ACTORS_TLS_PASSPHRASE',
+  servername: 'REDIS_ACTORS_TLS_SERVERNAME',
+  minVersion: 'REDIS_ACTORS_TLS_MIN_VERSION',
+  rejectUnauthorized: 'REDIS_ACTORS_TLS_REJECT_UNAUTHORIZED',
+} as const;
+
+const TLS_VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;
 
 const PEM = /^-----BEGIN /;
 
@@ -37,12 +48,36 @@ export function tlsFromEnvironment(env: NodeJS.ProcessEnv = process.env): TlsOpt
       );
     }
   }
+  return { ...tls, ...settingsFromEnvironment(env) };
+}
+
+function settingsFromEnvironment(env: NodeJS.ProcessEnv): TlsOptions {
+  const tls: TlsOptions = {};
+  const { passphrase, servername, minVersion, rejectUnauthorized } = SETTING_ENV;
+  if (env[passphrase]) tls.passphrase = env[passphrase];
+  if (env[servername]) tls.servername = env[servername];
+  const version = env[minVersion];
+  if (version) {
+    const known = TLS_VERSIONS.find((each) => each === version);
+    if (known === undefined)
+      throw new InvalidOptionError(
+        minVersion,
+        `"${version}" is not one of ${TLS_VERSIONS.join(', ')}`,
+      );
+    tls.minVersion = known;
+  }
+  const reject = env[rejectUnauthorized];
+  if (reject) {
+    if (reject !== 'true' && reject !== 'false')
+      throw new InvalidOptionError(rejectUnauthorized, `"${reject}" is neither true nor false`);
+    tls.rejectUnauthorized = reject === 'true';
+  }
   return tls;
 }
 
 /**
  * The environment that gives a child process `tls`: PEM text of the CA,
- * certificate and key (only those that are text; Buffers as UTF-8).
+ * certificate and key (Buffers as UTF-8), and the other settings as text.
  */
 export function tlsEnvironment(tls: TlsOptions): Record<string, string> {
   const env: Record<string, string> = {};
@@ -52,6 +87,12 @@ export function tlsEnvironment(tls: TlsOptions): Record<string, string> {
     else if (Buffer.isBuffer(value)) env[variable] = value.toString('utf8');
     else if (Array.isArray(value)) env[variable] = value.map(String).join('\n');
   }
+  const { passphrase, servername, minVersion, rejectUnauthorized } = tls;
+  if (passphrase !== undefined) env[SETTING_ENV.passphrase] = passphrase;
+  if (servername !== undefined) env[SETTING_ENV.servername] = servername;
+  if (minVersion !== undefined) env[SETTING_ENV.minVersion] = minVersion;
+  if (rejectUnauthorized !== undefined)
+    env[SETTING_ENV.rejectUnauthorized] = String(rejectUnauthorized);
   return env;
 }
 

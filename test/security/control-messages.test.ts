@@ -6,8 +6,9 @@
 import os from 'node:os';
 import { nanoid } from 'nanoid';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { PROTOCOL_VERSION, Supervisor, defineActor } from '../../src/index.js';
+import { PROTOCOL_VERSION, defineActor } from '../../src/index.js';
 import { rawClient, startSystem, uniqueNamespace } from '../helpers.js';
+import { gatedSpawn } from './gated-spawn.js';
 
 const GATED_CHILD = 'test/security/fixtures/gated-child.ts';
 
@@ -15,20 +16,9 @@ describe('forged control messages', () => {
   it('a READY sprayed by a stranger never resolves spawn(): it waits for the child it started', async () => {
     const namespace = uniqueNamespace();
     const system = await startSystem({ namespace });
-    const supervisor = await Supervisor.start(system);
-    onTestFinished(() => supervisor.stop());
-    const raw = rawClient();
-    const blocking = raw.duplicate();
-    onTestFinished(() => {
-      blocking.disconnect();
-    });
-    const gate = `${namespace}:gate`;
+    const { supervisor, spawned, pid, raw, open } = await gatedSpawn(system, 'gated', GATED_CHILD);
     let settled = false;
-    const spawned = supervisor
-      .spawn({ name: 'gated', module: GATED_CHILD, env: { GATE_KEY: gate } })
-      .finally(() => (settled = true));
-    const popped = await blocking.blpop(`${gate}:pid`, 20);
-    const pid = Number(popped?.[1]);
+    void spawned.finally(() => (settled = true));
     expect(pid).toBeGreaterThan(0);
 
     // 400 READYs: the child's own pid with guessed tokens, and guessed pids around it.
@@ -56,7 +46,7 @@ describe('forged control messages', () => {
     await expect.poll(() => supervisor.refusedReady, { timeout: 10_000 }).toBe(400);
     expect(settled).toBe(false);
 
-    await raw.lpush(gate, 'go');
+    await open();
     const child = await spawned;
     expect(child.pid).toBe(pid);
     expect(child.address).toBe(`${os.hostname()}-${pid}`);

@@ -61,21 +61,29 @@ async function watchAndAnswer(namespace: string, from?: string): Promise<() => n
   return () => forged;
 }
 
+/** Answers `value` after 2 ms: a forger answering at once is ahead of it. */
+const slowGenuine = defineActor({
+  handlers: {
+    value: async () => {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      return 'genuine';
+    },
+  },
+});
+
 /** A responder whose handler takes 2 ms (a forger answering at once is ahead of it). */
 async function responder(namespace: string, secret?: Buffer): Promise<ActorSystem> {
   const system = await startSystem({ namespace, ...(secret ? { auth: { secret } } : {}) });
-  await system.spawn(
-    defineActor({
-      handlers: {
-        value: async () => {
-          await new Promise((resolve) => setTimeout(resolve, 2));
-          return 'genuine';
-        },
-      },
-    }),
-    { name: 'target' },
-  );
+  await system.spawn(slowGenuine, { name: 'target' });
   return system;
+}
+
+/** Every forged reply was refused as foreign, or (after the genuine one) dropped as late. */
+async function expectForgedRefused(asker: ActorSystem, forged: () => number): Promise<void> {
+  const refusedOrLate = () =>
+    (asker.stats().invalidByReason['foreign-reply'] ?? 0) + asker.stats().dropped.lateReply;
+  await expect.poll(refusedOrLate).toBe(forged());
+  expect(asker.stats().invalidByReason['foreign-reply']).toBeGreaterThan(0);
 }
 
 async function askMany(asker: ActorSystem, to: string, count: number): Promise<unknown[]> {
@@ -120,36 +128,20 @@ describe('forged replies', () => {
       Array.from({ length: 50 }, () => 'genuine'),
     );
     expect(forged()).toBeGreaterThanOrEqual(100);
-    // A forged reply that arrives after the genuine one settled its ask counts as late instead.
-    const refusedOrLate = () =>
-      (asker.stats().invalidByReason['foreign-reply'] ?? 0) + asker.stats().dropped.lateReply;
-    await expect.poll(refusedOrLate).toBe(forged());
-    expect(asker.stats().invalidByReason['foreign-reply']).toBeGreaterThan(0);
+    await expectForgedRefused(asker, forged);
   });
 
   it('without a secret, a reply to an ask of an actor address nobody claims counts only from that address', async () => {
     const namespace = uniqueNamespace();
     const target = await responder(namespace);
-    const worker = await target.spawn(
-      defineActor({
-        handlers: {
-          value: async () => {
-            await new Promise((resolve) => setTimeout(resolve, 2));
-            return 'genuine';
-          },
-        },
-      }),
-    );
+    const worker = await target.spawn(slowGenuine);
     expect(worker.address).toContain('/');
     const asker = await startSystem({ namespace });
     const forged = await watchAndAnswer(namespace, 'evil-addr');
     expect(await askMany(asker, worker.address, 50)).toEqual(
       Array.from({ length: 50 }, () => 'genuine'),
     );
-    const refusedOrLate = () =>
-      (asker.stats().invalidByReason['foreign-reply'] ?? 0) + asker.stats().dropped.lateReply;
-    await expect.poll(refusedOrLate).toBe(forged());
-    expect(asker.stats().invalidByReason['foreign-reply']).toBeGreaterThan(0);
+    await expectForgedRefused(asker, forged);
   });
 
   it('without a secret, replies to predicted ask ids win nothing: ids carry 96 random bits', async () => {

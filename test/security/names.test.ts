@@ -6,10 +6,11 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import { describe, expect, it, onTestFinished } from 'vitest';
-import { NameTakenError, SpawnError, Supervisor, defineActor } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { NameTakenError, SpawnError, defineActor } from '../../src/index.js';
 import { processAddress } from '../../src/wire/index.js';
 import { rawClient, runCommand, startSystem, uniqueNamespace } from '../helpers.js';
+import { gatedSpawn } from './gated-spawn.js';
 
 const echo = defineActor({ handlers: { who: () => process.pid } });
 
@@ -135,25 +136,17 @@ describe('a child that dies before READY', () => {
   it('gives up what it claimed, and nothing a look-alike process with its hostname and pid holds', async () => {
     const namespace = uniqueNamespace();
     const system = await startSystem({ namespace });
-    const supervisor = await Supervisor.start(system);
-    onTestFinished(() => supervisor.stop());
-    const raw = rawClient();
-    const blocking = raw.duplicate();
-    onTestFinished(() => {
-      blocking.disconnect();
-    });
-    const gate = `${namespace}:gate`;
-    const spawned = supervisor.spawn({
-      name: 'worker',
-      module: 'test/security/fixtures/claims-then-dies.ts',
-      env: { GATE_KEY: gate, CLAIM_NAME: 'worker' },
-    });
-    const pid = Number((await blocking.blpop(`${gate}:pid`, 20))?.[1]);
+    const { supervisor, spawned, pid, raw, blocking, gate, open } = await gatedSpawn(
+      system,
+      'worker',
+      'test/security/fixtures/claims-then-dies.ts',
+      { CLAIM_NAME: 'worker' },
+    );
     // Another live process (another container) already holds the child's address.
     const lookAlike = processAddress(1, undefined, pid);
     const lookAlikeClaim = `${lookAlike}|lookalike000`;
     await raw.set(`${namespace}:name:${lookAlike}`, lookAlikeClaim, 'PX', 60_000);
-    await raw.rpush(gate, 'go');
+    await open();
     const claimed = (await blocking.blpop(`${gate}:claimed`, 20))?.[1];
     expect(claimed).toBe(`${lookAlike}~2`);
     await expect(spawned).rejects.toBeInstanceOf(SpawnError);

@@ -80,6 +80,10 @@ describe('no password printed', () => {
     const wrong = await run(['ls'], `redis://:${PASSWORD}-wrong@127.0.0.1:${port}`);
     expect(wrong.code).not.toBe(0);
     expect(wrong.output).toMatch(/WRONGPASS|NOAUTH|invalid (username-)?password/i);
+    expect(wrong.output).toContain('refused the user or password: check the user:password part');
+    const none = await run(['ls'], `redis://127.0.0.1:${port}`);
+    expect(none.code).not.toBe(0);
+    expect(none.output).toContain('The server needs a password: put it in the URL');
 
     for (const command of [['monitor'], ['ls'], ['ask', 'anyone', 'ping']]) {
       const gone = await run(command, `redis://user:${PASSWORD}@127.0.0.1:${gonePort}`);

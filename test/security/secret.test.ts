@@ -4,11 +4,26 @@
  * is refused and counted, whatever it claims to be.
  */
 import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { PROTOCOL_VERSION, Supervisor, defineActor } from '../../src/index.js';
 import { deferred, rawClient, startSystem, uniqueNamespace } from '../helpers.js';
 
 const WORKER = 'test/fixtures/worker.ts';
+
+/** The first payload a stranger subscribed to `channel` sees (it is subscribed on return). */
+async function firstPayloadOn(raw: Redis, channel: string): Promise<{ first: Promise<Buffer> }> {
+  const sniffer = raw.duplicate();
+  onTestFinished(() => {
+    sniffer.disconnect();
+  });
+  const captured = deferred<Buffer>();
+  sniffer.on('messageBuffer', (_channel: Buffer, payload: Buffer) => {
+    captured.resolve(payload);
+  });
+  await sniffer.subscribe(channel);
+  return { first: captured.promise };
+}
 
 async function pair(secret: Buffer, namespace = uniqueNamespace()) {
   const told: unknown[] = [];
@@ -62,17 +77,9 @@ describe('namespace secret', () => {
     await raw.publish(`${namespace}:target`, tell('unsigned'));
     await stranger.tell('target', 'record', 'other secret').catch(() => undefined);
     // A genuine signed payload, captured on one channel and published on another.
-    const sniffer = raw.duplicate();
-    onTestFinished(() => {
-      sniffer.disconnect();
-    });
-    const captured = deferred<Buffer>();
-    sniffer.on('messageBuffer', (_channel: Buffer, payload: Buffer) => {
-      captured.resolve(payload);
-    });
-    await sniffer.subscribe(`${namespace}:${target.address}`);
+    const captured = await firstPayloadOn(raw, `${namespace}:${target.address}`);
     await client.tell(target.address, 'anything').catch(() => undefined);
-    await raw.publish(`${namespace}:target`, await captured.promise);
+    await raw.publish(`${namespace}:target`, await captured.first);
     await expect
       .poll(() => {
         const reasons = target.stats().invalidByReason;
@@ -85,17 +92,9 @@ describe('namespace secret', () => {
   it('a signed message replayed is handled once', async () => {
     const { namespace, target, client } = await pair(randomBytes(32));
     const raw = rawClient();
-    const sniffer = raw.duplicate();
-    onTestFinished(() => {
-      sniffer.disconnect();
-    });
-    const captured = deferred<Buffer>();
-    sniffer.on('messageBuffer', (_channel: Buffer, payload: Buffer) => {
-      captured.resolve(payload);
-    });
-    await sniffer.subscribe(`${namespace}:target`);
+    const captured = await firstPayloadOn(raw, `${namespace}:target`);
     await client.tell('target', 'record', 'once');
-    const payload = await captured.promise;
+    const payload = await captured.first;
     expect(payload.toString().startsWith('RAS1.')).toBe(true);
     await raw.publish(`${namespace}:target`, payload);
     await raw.publish(`${namespace}:target`, payload);

@@ -20,7 +20,7 @@ import {
   defineActor,
   type ActorSystemOptions,
 } from '../../src/index.js';
-import { tlsFromEnvironment } from '../../src/transport/tls.js';
+import { tlsEnvironment, tlsFromEnvironment } from '../../src/transport/tls.js';
 import {
   assertBuildIsCurrent,
   captureLogger,
@@ -58,9 +58,13 @@ interface Pki {
   serverKey: string;
   clientCert: string;
   clientKey: string;
+  /** The client key encrypted with {@link CLIENT_KEY_PASSPHRASE}. */
+  encryptedClientKey: string;
   /** A CA that signed nothing here. */
   otherCa: string;
 }
+
+const CLIENT_KEY_PASSPHRASE = 'test passphrase';
 
 /** In `dir`: two CAs, a server certificate (CN localhost, SAN 127.0.0.1 and localhost), a client one. */
 function makePki(dir: string): Pki {
@@ -115,6 +119,16 @@ function makePki(dir: string): Pki {
   };
   sign('server', '/CN=localhost', 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
   sign('client', '/CN=redis-actors test client', 'extendedKeyUsage=clientAuth\n');
+  openssl(
+    'pkey',
+    '-in',
+    at('client.key'),
+    '-aes256',
+    '-passout',
+    `pass:${CLIENT_KEY_PASSPHRASE}`,
+    '-out',
+    at('client-encrypted.key'),
+  );
   return {
     dir,
     ca: at('ca.pem'),
@@ -122,6 +136,7 @@ function makePki(dir: string): Pki {
     serverKey: at('server.key'),
     clientCert: at('client.pem'),
     clientKey: at('client.key'),
+    encryptedClientKey: at('client-encrypted.key'),
     otherCa: at('other-ca.pem'),
   };
 }
@@ -282,15 +297,33 @@ describe.skipIf(!support.ok)(
       expect(() =>
         tlsFromEnvironment({ REDIS_ACTORS_TLS_CA: path.join(pki.dir, 'nope.pem') }),
       ).toThrow(/REDIS_ACTORS_TLS_CA.*cannot read .*nope\.pem.*ENOENT.*PEM/);
+      // Every setting a supervisor has reaches its children through the environment.
+      const every = {
+        ca: caText,
+        cert: '-----BEGIN CERTIFICATE-----\ncert text',
+        key: '-----BEGIN PRIVATE KEY-----\nkey text',
+        passphrase: 'p',
+        servername: 'redis.internal',
+        minVersion: 'TLSv1.3' as const,
+        rejectUnauthorized: false,
+      };
+      expect(tlsFromEnvironment(tlsEnvironment(every))).toEqual(every);
+      expect(() => tlsFromEnvironment({ REDIS_ACTORS_TLS_MIN_VERSION: 'SSLv3' })).toThrow(
+        /REDIS_ACTORS_TLS_MIN_VERSION.*TLSv1\.3/,
+      );
+      expect(() => tlsFromEnvironment({ REDIS_ACTORS_TLS_REJECT_UNAUTHORIZED: 'no' })).toThrow(
+        InvalidOptionError,
+      );
     });
 
-    it('mutual TLS: the client certificate and key reach a supervisor’s children and the CLI; without them the server refuses', async () => {
+    it('mutual TLS: the client certificate and an encrypted key with its passphrase reach a supervisor’s children, the plain key the CLI; without them the server refuses', async () => {
       const port = await tlsRedis('yes');
       const url = `rediss://127.0.0.1:${port}`;
       const tls = {
         ca: caText,
         cert: fs.readFileSync(pki.clientCert, 'utf8'),
-        key: fs.readFileSync(pki.clientKey, 'utf8'),
+        key: fs.readFileSync(pki.encryptedClientKey, 'utf8'),
+        passphrase: CLIENT_KEY_PASSPHRASE,
       };
       const system = await start({ url, tls });
       const lines: string[] = [];
@@ -315,6 +348,8 @@ describe.skipIf(!support.ok)(
       const refused = await startFailure({ url, tls: { ca: caText } });
       expect(refused).toBeInstanceOf(ConnectionError);
       expect(refused.message).toContain(url);
+      expect(refused.message).toMatch(/wants a client certificate.*tls\.cert.*--tls-key/);
+      expect(refused.message).not.toMatch(/Check that redis-server runs there/);
     });
   },
 );
