@@ -3,7 +3,12 @@
  * one Redis server, shared by every actor of an actor system.
  */
 import { EventEmitter } from 'node:events';
-import { ConnectionError, InvalidOptionError, ShuttingDownError } from '../errors.js';
+import {
+  ConnectionError,
+  InvalidOptionError,
+  PermissionError,
+  ShuttingDownError,
+} from '../errors.js';
 import type { CommandConnectionOptions, ConnectionState } from './command-connection.js';
 import { CommandConnection } from './command-connection.js';
 import { tuningOf } from './connection-tuning.js';
@@ -86,6 +91,11 @@ export class StandaloneTransport extends EventEmitter<TransportEvents> implement
     const failure = results.find((result) => result.status === 'rejected');
     if (failure !== undefined) {
       await transport.close();
+      // An ACL refusal (SELECT) is said as such, not as a server that is not there.
+      const permission = results.find(
+        (result) => result.status === 'rejected' && result.reason instanceof PermissionError,
+      );
+      if (permission?.status === 'rejected') throw permission.reason as PermissionError;
       throw failure.reason instanceof ConnectionError
         ? failure.reason
         : new ConnectionError(transport.displayUrl, String(failure.reason));

@@ -343,4 +343,31 @@ describe('a namespace user with --redis-ipc', () => {
     expect(refused).toBeInstanceOf(PermissionError);
     expect(refused).toMatchObject({ command: 'HSET', user: 'ua' });
   });
+
+  it('a user that may not SELECT the URL\'s database gets a PermissionError naming SELECT, not "no Redis"', async () => {
+    const admin = redis.raw();
+    const password = new URL(redis.url('ua')).password;
+    await admin.call(
+      'ACL',
+      'SETUSER',
+      'noselect',
+      'reset',
+      'on',
+      `>${password}`,
+      '~*',
+      '&*',
+      '+@all',
+      '-select',
+    );
+    onTestFinished(async () => {
+      await admin.call('ACL', 'DELUSER', 'noselect');
+    });
+    const refused = await ActorSystem.start({
+      url: `${redis.url('noselect')}/1`,
+      namespace: A,
+      logger: captureLogger(),
+    }).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(PermissionError);
+    expect(refused).toMatchObject({ command: 'SELECT', user: 'noselect' });
+  });
 });
