@@ -86,6 +86,27 @@ describe('tell and ask between two actor systems', () => {
     never.resolve();
   });
 
+  it('with askStackTraces, a timed-out ask says where it was made', async () => {
+    const namespace = uniqueNamespace();
+    const server = await startSystem({ namespace, stopTimeoutMs: 100 });
+    const never = deferred();
+    await server.spawn(defineActor({ handlers: { wait: () => never.promise } }), {
+      name: 'silent',
+    });
+    const traced = await startSystem({ namespace, askStackTraces: true });
+    const plain = await startSystem({ namespace });
+    const askSilent = (system: typeof traced) =>
+      system.ask('silent', 'wait', undefined, { timeoutMs: 100 }).then(
+        () => new Error('answered'),
+        (e: unknown) => e as Error,
+      );
+    const [withTrace, without] = await Promise.all([askSilent(traced), askSilent(plain)]);
+    expect(withTrace.stack).toContain('-- the ask was made:');
+    expect(withTrace.stack).toContain('ask-tell.test.ts');
+    expect(without.stack).not.toContain('-- the ask was made:');
+    never.resolve();
+  });
+
   it('fails fast with NoRecipientError when nobody listens, long before the timeout', async () => {
     const client = await startSystem({ namespace: uniqueNamespace() });
     const error = await client

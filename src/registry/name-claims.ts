@@ -11,12 +11,12 @@
 import { Script, type Transport } from '../transport/index.js';
 import type { Names } from '../wire/index.js';
 
-/** KEYS[1] the claim; ARGV: token, ttl ms, the name's channel, stale after ms. Returns the holder or nil. */
+/** KEYS[1] the claim; ARGV: token, ttl ms, the name's channel, stale after ms. Returns 1 when held, or nil. */
 const CLAIM = new Script(`local held = redis.call('GET', KEYS[1])
 if held and held ~= ARGV[1] and string.sub(held, 1, 1) ~= ':' then
   local subscribers = redis.call('PUBSUB', 'NUMSUB', ARGV[3])[2]
   local idle = tonumber(ARGV[2]) - redis.call('PTTL', KEYS[1])
-  if subscribers > 0 or idle < tonumber(ARGV[4]) then return held end
+  if subscribers > 0 or idle < tonumber(ARGV[4]) then return 1 end
 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return false`);
@@ -92,6 +92,12 @@ export async function releaseClaims(
   if (claimed.length === 0) return;
   await RELEASE.run(transport, keysOf(names, claimed), [token, String(rememberedMs)]);
 }
+
+/**
+ * A genuine claim value is well under this (an address of at most 200
+ * characters, `|`, a nonce); longer ones, a stranger's, are read cut here.
+ */
+export const MAX_CLAIM_BYTES = 512;
 
 /** The address in a claim token `<address>|<system nonce>`. */
 export function ownerOfToken(token: string): string | undefined {

@@ -9,7 +9,13 @@
  */
 import type { Transport } from '../transport/index.js';
 import type { Names, PayloadAuth } from '../wire/index.js';
-import { type ClaimState, claimState, ownerOfToken, releaseClaims } from './name-claims.js';
+import {
+  type ClaimState,
+  MAX_CLAIM_BYTES,
+  claimState,
+  ownerOfToken,
+  releaseClaims,
+} from './name-claims.js';
 
 /** A live actor, as listed by the registry. */
 export interface ActorInfo {
@@ -109,8 +115,8 @@ export class Registry {
 
   /** Who holds the claim on `name` (or on a process address) now, or gave it up lately. */
   async claimOf(name: string): Promise<ClaimState> {
-    const held = await this.transport.command(['GET', this.names.key('name', name)]);
-    return claimState(Buffer.isBuffer(held) ? held.toString() : undefined);
+    const held = await this.readClaim(this.names.key('name', name));
+    return claimState(held === '' ? undefined : held);
   }
 
   /** Every live actor of the namespace, sorted by name then address. */
@@ -148,6 +154,12 @@ export class Registry {
     );
   }
 
+  /** A claim's value, at most MAX_CLAIM_BYTES of it (`''` when there is none). */
+  private async readClaim(key: string): Promise<string> {
+    const held = await this.transport.command(['GETRANGE', key, '0', String(MAX_CLAIM_BYTES)]);
+    return Buffer.isBuffer(held) ? held.toString() : '';
+  }
+
   private actorKey(address: string): string {
     return this.names.key('actor', address);
   }
@@ -160,10 +172,7 @@ export class Registry {
       claimKeys.push(this.names.key('name', ownerOfToken(entry.token) ?? ''));
       if (entry.name !== undefined) claimKeys.push(this.names.key('name', entry.name));
     }
-    const held = await this.transport.command(['MGET', ...claimKeys]);
-    const holders = (Array.isArray(held) ? held : []).map((value) =>
-      Buffer.isBuffer(value) ? value.toString() : undefined,
-    );
+    const holders = await Promise.all(claimKeys.map((key) => this.readClaim(key)));
     const genuine: ActorInfo[] = [];
     let next = 0;
     for (const { token, ...info } of entries) {

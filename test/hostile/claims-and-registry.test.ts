@@ -5,6 +5,7 @@
  * cannot stop asks by that name from being answered.
  */
 import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { type ActorSystem, defineActor } from '../../src/index.js';
 import { rawClient, startSystem, uniqueNamespace } from '../helpers.js';
@@ -22,6 +23,12 @@ const GARBAGE_CLAIMS: (string | Buffer)[] = [
   'x'.repeat(1024 * 1024),
   'evil-addr|nonce0000000',
 ];
+
+/** Bytes Redis has sent to all its clients so far. */
+async function bytesSentByRedis(raw: Redis): Promise<number> {
+  const info = await raw.info('stats');
+  return Number(/total_net_output_bytes:(\d+)/.exec(info)?.[1]);
+}
 
 async function served(namespace: string, secret?: Buffer): Promise<ActorSystem> {
   const system = await startSystem({ namespace, ...(secret ? { auth: { secret } } : {}) });
@@ -44,6 +51,12 @@ describe('garbage in name claims', () => {
       // An ask by name gets its reply checked against the garbage: refused, never a crash.
       await asker.ask('target', 'echo', i, { timeoutMs: 300 }).catch(() => undefined);
     }
+    // A 64 MB claim costs a reader at most MAX_CLAIM_BYTES of it.
+    await raw.set(`${namespace}:name:target`, 'x'.repeat(64 * 1024 * 1024));
+    const sentBefore = await bytesSentByRedis(raw);
+    await asker.ask('target', 'echo', 'big', { timeoutMs: 300 }).catch(() => undefined);
+    expect(await asker.registry.list()).toEqual([]);
+    expect((await bytesSentByRedis(raw)) - sentBefore).toBeLessThan(1024 * 1024);
     expect(asker.stats().state).toBe('running');
     expect(target.stats().state).toBe('running');
     expect(await asker.ask(target.address, 'echo', 'still')).toBe('still');
