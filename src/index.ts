@@ -79,6 +79,7 @@ export type {
   RateLimit,
 } from './core/options.js';
 export type { TlsOptions } from './transport/redis-url.js';
+export type { ConnectionTuning } from './transport/connection-tuning.js';
 export type { ActorStats, DropCounts, SystemStats } from './core/stats.js';
 export { HEALTH_TYPE } from './wire/system-messages.js';
 export type { HealthReport } from './core/health.js';

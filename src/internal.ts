@@ -9,6 +9,7 @@ export type { MessageSender } from './core/index.js';
 export {
   ChannelListeners,
   DEFAULT_CONNECTION_TUNING,
+  definedTuning,
   TLS_ENV,
   connectTransport,
   redactUrl,

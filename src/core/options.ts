@@ -5,7 +5,13 @@
 import fs from 'node:fs';
 import { discoverBrokerUrl } from '../broker/index.js';
 import { BrokerNotFoundError, InvalidOptionError } from '../errors.js';
-import { type TlsOptions, tlsFromEnvironment } from '../transport/index.js';
+import {
+  CONNECTION_TUNING_KEYS,
+  type ConnectionTuning,
+  DEFAULT_CONNECTION_TUNING,
+  type TlsOptions,
+  tlsFromEnvironment,
+} from '../transport/index.js';
 import { type Logger, createStderrLogger } from '../util/index.js';
 import {
   DEFAULT_MAX_NESTING_DEPTH,
@@ -66,8 +72,11 @@ export interface AuthOptions {
   secretFile?: string;
 }
 
-/** Options of {@link ActorSystem}. */
-export interface ActorSystemOptions {
+/**
+ * Options of {@link ActorSystem}. The connection settings (`connectTimeoutMs`,
+ * `healthCheckTimeoutMs`, …) are those of {@link ConnectionTuning}.
+ */
+export interface ActorSystemOptions extends Partial<ConnectionTuning> {
   /**
    * Redis URL: `redis://[user:password@]host:port[/db]`, `rediss://…` (TLS),
    * `unix:///path/redis.sock[?username=…&password=…&db=N]`.
@@ -162,40 +171,11 @@ export interface ActorSystemOptions {
    */
   dedupeMaxEntries?: number;
   /**
-   * Time allowed for connecting to Redis.
-   * @default 5000
-   */
-  connectTimeoutMs?: number;
-  /**
-   * Longest pause between reconnection attempts after Redis went away.
-   * @default 1000
-   */
-  maxReconnectDelayMs?: number;
-  /**
-   * How often each connection to Redis is checked: an idle one is sent a PING.
-   * @default 1000
-   */
-  healthCheckIntervalMs?: number;
-  /**
-   * A connection that awaits a reply and reads nothing for this long is presumed
-   * dead (a frozen server, a half-open TCP connection) and replaced: commands on
-   * it fail with ConnectionError and a reconnect starts. Detection takes at most
-   * `healthCheckIntervalMs + healthCheckTimeoutMs`. Raise it if you run Redis
-   * commands or scripts that take longer.
-   * @default 2000
-   */
-  healthCheckTimeoutMs?: number;
-  /**
    * How long the probe sent through Redis to this system's own mailbox after a
    * reconnect may take before the mailbox is considered deaf and resubscribed.
    * @default 1000
    */
   probeTimeoutMs?: number;
-  /**
-   * Most commands kept while Redis is unreachable; more fail at once with ConnectionError.
-   * @default 10000
-   */
-  maxOfflineCommands?: number;
   /**
    * How often this system refreshes its actors' presence in the registry.
    * @default 2000
@@ -245,11 +225,7 @@ export const DEFAULTS = {
   maxClockSkewMs: 10_000,
   maxNestingDepth: DEFAULT_MAX_NESTING_DEPTH,
   maxWriteBufferBytes: 8 * 1024 * 1024,
-  connectTimeoutMs: 5000,
-  maxReconnectDelayMs: 1000,
-  maxOfflineCommands: 10_000,
-  healthCheckIntervalMs: 1000,
-  healthCheckTimeoutMs: 2000,
+  ...DEFAULT_CONNECTION_TUNING,
   probeTimeoutMs: 1000,
   presenceIntervalMs: 2000,
   presenceTtlMs: 10_000,
@@ -299,11 +275,7 @@ export function resolveActorSystemOptions(
     'maxClockSkewMs',
     'maxNestingDepth',
     'maxWriteBufferBytes',
-    'connectTimeoutMs',
-    'maxReconnectDelayMs',
-    'maxOfflineCommands',
-    'healthCheckIntervalMs',
-    'healthCheckTimeoutMs',
+    ...CONNECTION_TUNING_KEYS,
     'probeTimeoutMs',
     'presenceIntervalMs',
     'presenceTtlMs',

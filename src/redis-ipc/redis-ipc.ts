@@ -13,6 +13,7 @@ import type { TlsOptions } from '../internal.js';
 import {
   type ConnectionTuning,
   DEFAULT_CONNECTION_TUNING,
+  definedTuning,
   type Transport,
   connectTransport,
   tlsFromEnvironment,
@@ -375,17 +376,4 @@ export class RedisIpc {
   private assertOpen(): void {
     if (this.closed !== undefined) throw new ShuttingDownError(`redis-ipc ${this.component}`);
   }
-}
-
-/** The connection settings given in `options` (undefined ones left to the defaults). */
-function definedTuning(options: Partial<ConnectionTuning>): Partial<ConnectionTuning> {
-  return Object.fromEntries(
-    Object.entries({
-      connectTimeoutMs: options.connectTimeoutMs,
-      maxOfflineCommands: options.maxOfflineCommands,
-      maxReconnectDelayMs: options.maxReconnectDelayMs,
-      healthCheckIntervalMs: options.healthCheckIntervalMs,
-      healthCheckTimeoutMs: options.healthCheckTimeoutMs,
-    }).filter(([, value]) => value !== undefined),
-  );
 }

@@ -44,13 +44,24 @@ export const DEFAULT_CONNECTION_TUNING: Readonly<ConnectionTuning> = {
   healthCheckTimeoutMs: 2000,
 };
 
+/** The names of the tuning fields. */
+export const CONNECTION_TUNING_KEYS = Object.keys(
+  DEFAULT_CONNECTION_TUNING,
+) as readonly (keyof ConnectionTuning)[];
+
 /** The tuning fields of `options` (anything else in it is left out). */
 export function tuningOf(options: ConnectionTuning): ConnectionTuning {
-  return {
-    connectTimeoutMs: options.connectTimeoutMs,
-    maxOfflineCommands: options.maxOfflineCommands,
-    maxReconnectDelayMs: options.maxReconnectDelayMs,
-    healthCheckIntervalMs: options.healthCheckIntervalMs,
-    healthCheckTimeoutMs: options.healthCheckTimeoutMs,
-  };
+  const tuning = { ...DEFAULT_CONNECTION_TUNING };
+  for (const key of CONNECTION_TUNING_KEYS) tuning[key] = options[key];
+  return tuning;
+}
+
+/** The tuning fields given in `options` (undefined ones left out, for the defaults). */
+export function definedTuning(options: Partial<ConnectionTuning>): Partial<ConnectionTuning> {
+  const tuning: Partial<ConnectionTuning> = {};
+  for (const key of CONNECTION_TUNING_KEYS) {
+    const value = options[key];
+    if (value !== undefined) tuning[key] = value;
+  }
+  return tuning;
 }

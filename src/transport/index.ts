@@ -13,7 +13,12 @@ export type {
 } from './transport.js';
 export { connectTransport } from './connect.js';
 export type { ConnectionTuning } from './connection-tuning.js';
-export { DEFAULT_CONNECTION_TUNING, tuningOf } from './connection-tuning.js';
+export {
+  CONNECTION_TUNING_KEYS,
+  DEFAULT_CONNECTION_TUNING,
+  definedTuning,
+  tuningOf,
+} from './connection-tuning.js';
 export { ChannelListeners } from './channel-listeners.js';
 export type { PayloadListener, Unsubscribe } from './channel-listeners.js';
 export { sharedConnectionRefusal } from './command-policy.js';
