@@ -16,7 +16,7 @@ export default defineConfig({
         test: {
           name: 'main',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/faults/**'],
+          exclude: ['test/faults/**', 'test/cluster/**', 'test/multihost/**'],
         },
       },
       {
@@ -28,6 +28,27 @@ export default defineConfig({
           include: ['test/faults/**/*.test.ts'],
           fileParallelism: false,
           sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        // A 3-master + 3-replica Redis Cluster of the tests' own (test/cluster/cluster.ts),
+        // after the fault tests, one file at a time: a file kills masters.
+        extends: true,
+        test: {
+          name: 'cluster',
+          include: ['test/cluster/**/*.test.ts'],
+          fileParallelism: false,
+          sequence: { groupOrder: 2 },
+        },
+      },
+      {
+        // Several hosts as network namespaces (root and `ip netns` needed; skipped otherwise).
+        extends: true,
+        test: {
+          name: 'multihost',
+          include: ['test/multihost/**/*.test.ts'],
+          fileParallelism: false,
+          sequence: { groupOrder: 3 },
         },
       },
     ],
