@@ -1,17 +1,28 @@
 /**
  * The pi collector. Workers (and volunteers, unasked) tell it `samples
- * { inside, total }` after each batch; it keeps the totals per contributor,
+ * { inside, total, id }` after each batch; it keeps the totals per contributor,
  * the estimate of π and its standard error, and the recent rate. `target
  * { precision?, samples? }` sets when the computation is done; then every
- * contributor is told `done` with a compact summary. `status` answers the
- * current state. Each batch is one message, so a worker killed mid-batch
- * loses only that batch and the totals stay consistent.
+ * contributor is told `done` with a compact summary and what it was credited
+ * (told again, once, if it sends another batch: a `done` can be lost on the
+ * way). `status` answers the current state. Each batch is one message, so a
+ * worker killed mid-batch loses only that batch and the totals stay
+ * consistent.
+ *
+ * A batch may carry an id, `<sender address>#<seq>` (workers number theirs,
+ * and resend a batch whose send failed with the same id): an id is counted at
+ * most once (see batch-window.ts); a repeat is only counted in
+ * `status().duplicates`. Whoever can forge a contributor's address (no
+ * namespace secret) can also send its coming ids first, so that its genuine
+ * batches are taken for repeats.
  *
  * Anyone who can publish on the Redis can send it samples under any address,
  * so a batch is refused (counted in `status().refused`, an ask answered with
  * InvalidMessageError) when it is
  *
  * - `bad-samples`: not integers 0 <= inside <= total, total > 0;
+ * - `bad-batch-id`: an `id` that is not `<sender address>#<seq>`, seq an
+ *   integer of at most 15 digits;
  * - `too-large`: more than `--max-batch` samples (default 2^30, 512 times the
  *   workers' default batch);
  * - `too-many-contributors`: from a new address once `--max-contributors`
@@ -36,6 +47,7 @@ import {
   type ActorLifecycleContext,
   type HandlerContext,
 } from 'redis-actors';
+import { BatchWindow, batchSeq } from './batch-window.js';
 import { type SampleCounts, estimatePi } from './monte-carlo.js';
 import { Refusals } from './refusals.js';
 
@@ -46,7 +58,14 @@ export interface PiTarget {
   samples?: number;
 }
 
-export type RefusalReason = 'bad-samples' | 'too-large' | 'too-many-contributors' | 'implausible';
+export type RefusalReason =
+  'bad-samples' | 'bad-batch-id' | 'too-large' | 'too-many-contributors' | 'implausible';
+
+/** The body of `samples`: one batch's counts, and its id when the sender numbers its batches. */
+export interface PiBatch extends SampleCounts {
+  /** `<sender address>#<seq>`: counted at most once. */
+  id?: string;
+}
 
 /** The body of `done`: the same for every contributor, and small whatever their number. */
 export interface PiSummary {
@@ -59,6 +78,11 @@ export interface PiSummary {
   contributors: number;
 }
 
+/** The body of `done`: the summary, and the samples credited to the contributor told. */
+export interface PiDone extends PiSummary {
+  credited: number;
+}
+
 export interface PiStatus extends PiSummary {
   /** Samples per second over the last few seconds. */
   samplesPerSecond: number;
@@ -68,6 +92,10 @@ export interface PiStatus extends PiSummary {
   done: boolean;
   /** Batches refused, by reason. */
   refused: Record<RefusalReason, number>;
+  /** Batches not counted because their id was counted already. */
+  duplicates: number;
+  /** Batches that came once the computation was done, not counted. */
+  afterDone: number;
   limits: { maxBatch: number; maxContributors: number };
   /** Progress of telling contributors `done`. */
   doneFanOut: { told: number; unreachable: number; pending: number };
@@ -108,6 +136,7 @@ function readLimits(): PiStatus['limits'] {
 const limits = readLimits();
 const refusals = new Refusals<RefusalReason>('pi-collector', [
   'bad-samples',
+  'bad-batch-id',
   'too-large',
   'too-many-contributors',
   'implausible',
@@ -120,6 +149,12 @@ let done = false;
 let doneAt: number | undefined;
 const doneFanOut = { told: 0, unreachable: 0, pending: 0 };
 const contributions = new Map<string, number>();
+/** The counted batch ids of contributors that number their batches; keys are contributors. */
+const windows = new Map<string, BatchWindow>();
+/** Contributors told `done` a second time, after a batch that came once done. */
+const toldAgain = new Set<string>();
+let duplicates = 0;
+let afterDone = 0;
 /** (time, total) checkpoints for the rate. */
 const checkpoints: [number, number][] = [];
 let self: ActorLifecycleContext | undefined;
@@ -154,6 +189,8 @@ function status(): PiStatus {
     target,
     done,
     refused: refusals.snapshot(),
+    duplicates,
+    afterDone,
     limits,
     doneFanOut: { ...doneFanOut },
   };
@@ -166,6 +203,11 @@ function finish(): void {
   if (self !== undefined) void tellDone(self, summary(), [...contributions.keys()]);
 }
 
+/** What `done` tells `address`. */
+function doneBody(body: PiSummary, address: string): PiDone {
+  return { ...body, credited: contributions.get(address) ?? 0 };
+}
+
 async function tellDone(
   sender: ActorLifecycleContext,
   body: PiSummary,
@@ -175,7 +217,7 @@ async function tellDone(
   for (let start = 0; start < addresses.length; start += DONE_GROUP_SIZE) {
     const group = addresses.slice(start, start + DONE_GROUP_SIZE);
     const results = await Promise.allSettled(
-      group.map((address) => sender.tell(address, 'done', body)),
+      group.map((address) => sender.tell(address, 'done', doneBody(body, address))),
     );
     for (const result of results) {
       // A contributor that already left (or never existed) cannot be told; that is fine.
@@ -192,8 +234,8 @@ function refusal(
   sender: string,
 ): { reason: RefusalReason; message: string } | undefined {
   if (typeof counts !== 'object' || counts === null) return badSamples();
-  // Only the two fields are read: anything else in the body is never walked.
-  const { inside: batchInside, total: batchTotal } = counts as Record<string, unknown>;
+  // Only these fields are read: anything else in the body is never walked.
+  const { inside: batchInside, total: batchTotal, id } = counts as Record<string, unknown>;
   if (
     typeof batchInside !== 'number' ||
     typeof batchTotal !== 'number' ||
@@ -204,6 +246,12 @@ function refusal(
     batchTotal <= 0
   ) {
     return badSamples();
+  }
+  if (id !== undefined && batchSeq(id, sender) === undefined) {
+    return {
+      reason: 'bad-batch-id',
+      message: 'a batch id is "<sender address>#<seq>", seq an integer of at most 15 digits',
+    };
   }
   if (batchTotal > limits.maxBatch) {
     return {
@@ -245,19 +293,39 @@ export const piCollector = defineActor({
     self = context;
   },
   handlers: {
-    samples: (counts: SampleCounts, context: HandlerContext): void => {
-      const refused = refusal(counts, context.sender);
+    samples: (counts: PiBatch, context: HandlerContext): void => {
+      const { sender } = context;
+      const refused = refusal(counts, sender);
       if (refused !== undefined) {
         refusals.refuse(refused.reason, refused.message, context);
         return;
       }
-      if (done) return;
+      if (done) {
+        afterDone++;
+        // Its `done` may have been lost (it was away): told once more, each contributor at most once.
+        if (self !== undefined && contributions.has(sender) && !toldAgain.has(sender)) {
+          toldAgain.add(sender);
+          self.tell(sender, 'done', doneBody(summary(), sender)).catch(() => undefined);
+        }
+        return;
+      }
+      // Checked by refusal(): a present id is `<sender>#<seq>`.
+      const seq = counts.id === undefined ? undefined : batchSeq(counts.id, sender);
+      if (seq !== undefined) {
+        let window = windows.get(sender);
+        if (window === undefined) windows.set(sender, (window = new BatchWindow()));
+        if (window.has(seq)) {
+          duplicates++;
+          return;
+        }
+        window.add(seq);
+      }
       const now = Date.now();
       firstAt ??= now;
       if (checkpoints.length === 0) checkpoints.push([now, total]);
       inside += counts.inside;
       total += counts.total;
-      contributions.set(context.sender, (contributions.get(context.sender) ?? 0) + counts.total);
+      contributions.set(sender, (contributions.get(sender) ?? 0) + counts.total);
       const last = checkpoints[checkpoints.length - 1];
       if (last === undefined || now - last[0] >= 250) checkpoints.push([now, total]);
       if (reached()) finish();

@@ -2,7 +2,16 @@
  * A pi worker: computes batches of Monte-Carlo samples and tells the
  * collector each batch's counts, without being asked. Supervised, it runs
  * until stopped; started by hand it is a volunteer, and exits once the
- * collector says the computation is `done`.
+ * collector says the computation is `done`, printing what the collector
+ * credited it.
+ *
+ * Each batch has an id, `<worker address>#<seq>`. A batch whose send fails is
+ * sent again, with the same id, until it goes out: after a `ConnectionError`
+ * (Redis unreachable, or the connection broke with the send unanswered, so it
+ * may or may not have gone out; the collector counts an id at most once)
+ * after a pause that doubles from 250 ms up to 5 s, and while no collector
+ * listens (not started yet, restarting) every 250 ms. A network outage never
+ * ends the worker; it resumes when Redis can be reached again.
  *
  * Anyone can tell a worker `done`, under any address, and the collector is
  * addressed by name while its `done` comes from its process address: so a
@@ -19,6 +28,7 @@
  */
 import { parseArgs } from 'node:util';
 import {
+  ConnectionError,
   NoRecipientError,
   ShuttingDownError,
   defineActor,
@@ -26,10 +36,18 @@ import {
   type ActorLifecycleContext,
 } from 'redis-actors';
 import { Sfc32, sampleQuarterDisc } from './monte-carlo.js';
-import type { PiStatus } from './pi-collector.js';
+import type { PiBatch, PiDone, PiStatus } from './pi-collector.js';
 
 /** How long a check of `done` waits for the collector's status. */
 const DONE_CHECK_TIMEOUT_MS = 5000;
+/** Pause before resending after a ConnectionError: doubles from the first up to the last. */
+const RESEND_FIRST_PAUSE_MS = 250;
+const RESEND_MAX_PAUSE_MS = 5000;
+/** Pause before trying again while no collector listens. */
+const NO_COLLECTOR_PAUSE_MS = 250;
+
+/** What a confirmed `done` says: the estimate, and what the collector credited this worker. */
+type Verdict = Pick<PiStatus, 'estimate' | 'standardError'> & { credited: number | undefined };
 
 /** Options from the command line; read before the actor starts, so that every `done` can be checked. */
 function readOptions(): { collector: string; batchSize: number } {
@@ -51,19 +69,33 @@ const { collector, batchSize } = readOptions();
 const generator = new Sfc32();
 /** An object, not a variable: the `done` check flips it while the loop below awaits. */
 const state = { computing: true };
+/** Samples and batches sent (handed to the collector by Redis; not necessarily counted). */
 let contributed = 0;
 let batches = 0;
-let onDone: ((status: Pick<PiStatus, 'estimate' | 'standardError'>) => void) | undefined;
+/** Batches sent again after a failed send, and the failed sends. */
+const resends = { batches: 0, failedSends: 0 };
+let onDone: ((verdict: Verdict) => void) | undefined;
 let self: ActorLifecycleContext | undefined;
 const doneHints = { unchecked: 0, checking: false, ignored: 0, uncheckable: 0 };
 /** The figures of the last `done` hint, shown only when the collector left before confirming it. */
-let lastHint: Pick<PiStatus, 'estimate' | 'standardError'> | undefined;
+let lastHint: Verdict | undefined;
+
+/** What `contributions` (from the collector's status) credits this worker; undefined if unreadable. */
+function creditIn(contributions: unknown): number | undefined {
+  if (!Array.isArray(contributions)) return undefined;
+  for (const entry of contributions as unknown[]) {
+    const { address, samples } =
+      typeof entry === 'object' && entry !== null ? (entry as Record<string, unknown>) : {};
+    if (address === self?.self) return typeof samples === 'number' ? samples : undefined;
+  }
+  return 0;
+}
 
 /**
  * The collector's status, when it answers one that says it is done; false when
  * it says not; the hint's figures when nobody listens on its name any more.
  */
-async function collectorIsDone(): Promise<Pick<PiStatus, 'estimate' | 'standardError'> | false> {
+async function collectorIsDone(): Promise<Verdict | false> {
   let status: unknown;
   try {
     status = await self?.ask(collector, 'status', undefined, { timeoutMs: DONE_CHECK_TIMEOUT_MS });
@@ -71,11 +103,11 @@ async function collectorIsDone(): Promise<Pick<PiStatus, 'estimate' | 'standardE
     if (error instanceof NoRecipientError && lastHint !== undefined) return lastHint;
     throw error;
   }
-  const { done, estimate, standardError } =
+  const { done, estimate, standardError, contributions } =
     typeof status === 'object' && status !== null ? (status as Partial<PiStatus>) : {};
   if (typeof estimate !== 'number' || typeof standardError !== 'number')
     throw new TypeError('not a status');
-  return done === true ? (status as PiStatus) : false;
+  return done === true ? { estimate, standardError, credited: creditIn(contributions) } : false;
 }
 
 /** Checks the hints received so far against the collector's status; loops while new ones came. */
@@ -86,7 +118,7 @@ async function checkDoneHints(): Promise<void> {
       // Asked after these hints arrived: a genuine `done` is always confirmed by it.
       const covered = doneHints.unchecked;
       doneHints.unchecked = 0;
-      let verdict: Pick<PiStatus, 'estimate' | 'standardError'> | false | undefined;
+      let verdict: Verdict | false | undefined;
       try {
         verdict = await collectorIsDone();
       } catch {
@@ -114,10 +146,15 @@ export const piWorker = defineActor({
     // The body is not trusted: the collector's own status is. Its figures are kept only to
     // be shown if the collector has left by the time the hint is checked.
     done: (body: unknown) => {
-      const { estimate, standardError } =
-        typeof body === 'object' && body !== null ? (body as Partial<PiStatus>) : {};
-      if (Number.isFinite(estimate) && Number.isFinite(standardError))
-        lastHint = { estimate: estimate as number, standardError: standardError as number };
+      const { estimate, standardError, credited } =
+        typeof body === 'object' && body !== null ? (body as Partial<PiDone>) : {};
+      if (Number.isFinite(estimate) && Number.isFinite(standardError)) {
+        lastHint = {
+          estimate: estimate as number,
+          standardError: standardError as number,
+          credited: Number.isSafeInteger(credited) ? credited : undefined,
+        };
+      }
       doneHints.unchecked++;
       if (!doneHints.checking) void checkDoneHints();
     },
@@ -125,6 +162,8 @@ export const piWorker = defineActor({
       computing: state.computing,
       contributed,
       batches,
+      resentBatches: resends.batches,
+      failedSends: resends.failedSends,
       ignoredDone: doneHints.ignored,
       uncheckedDone: doneHints.uncheckable,
     }),
@@ -137,10 +176,15 @@ if (supervisor === undefined) {
   console.log(
     `volunteer ${system.address} computing for "${collector}" in batches of ${batchSize}`,
   );
-  onDone = (status) => {
+  onDone = ({ estimate, standardError, credited }) => {
+    const sent =
+      `${batches} batches sent, ${resends.batches} of them again after a failed send` +
+      (resends.failedSends > resends.batches ? ` (${resends.failedSends} failed sends)` : '');
     console.log(
-      `collector done: π ≈ ${status.estimate} ± ${status.standardError.toExponential(2)}; ` +
-        `this volunteer contributed ${contributed} samples`,
+      `collector done: π ≈ ${estimate} ± ${standardError.toExponential(2)}; ` +
+        (credited === undefined
+          ? `the collector did not say what it credited this volunteer (${sent})`
+          : `the collector credited this volunteer ${credited} samples (${sent})`),
     );
     void system.stop().then(() => process.exit(0));
   };
@@ -149,20 +193,61 @@ if (supervisor === undefined) {
 const yieldToMessages = () => new Promise((resolve) => setImmediate(resolve));
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A batch not sent yet, and how its sends went. */
+interface Outgoing {
+  batch: Required<PiBatch>;
+  failedSends: number;
+  firstFailedAt?: number;
+}
+
+let seq = 0;
+let unsent: Outgoing | undefined;
+/** Whether the waiting line was printed since the last batch went out. */
+let waiting = false;
+
 while (state.computing) {
-  const counts = sampleQuarterDisc(generator, batchSize);
+  const outgoing: Outgoing = unsent ?? {
+    batch: { ...sampleQuarterDisc(generator, batchSize), id: `${system.address}#${seq++}` },
+    failedSends: 0,
+  };
+  unsent = outgoing;
   try {
-    await system.tell(collector, 'samples', counts);
-    contributed += counts.total;
-    batches++;
+    await system.tell(collector, 'samples', outgoing.batch);
   } catch (error) {
     if (error instanceof ShuttingDownError) break;
-    if (!(error instanceof NoRecipientError)) throw error;
-    // No collector (yet, or restarting): nobody can count this batch; drop it and retry shortly.
-    if (supervisor === undefined && batches === 0)
-      console.log(`waiting for a collector named "${collector}"…`);
-    await pause(250);
+    if (error instanceof NoRecipientError) {
+      // No collector (yet, or restarting): nobody received it; the same batch goes again shortly.
+      if (supervisor === undefined && !waiting)
+        console.log(`waiting for a collector named "${collector}"…`);
+      waiting = true;
+      await pause(NO_COLLECTOR_PAUSE_MS);
+      continue;
+    }
+    if (!(error instanceof ConnectionError)) throw error;
+    // It may or may not have gone out: sent again with the same id, counted at most once.
+    if (outgoing.failedSends++ === 0) {
+      outgoing.firstFailedAt = Date.now();
+      resends.batches++;
+      console.log(
+        `batch ${outgoing.batch.id} not sent (${error.message}); sending it again until Redis answers`,
+      );
+    }
+    resends.failedSends++;
+    await pause(
+      Math.min(RESEND_FIRST_PAUSE_MS * 2 ** (outgoing.failedSends - 1), RESEND_MAX_PAUSE_MS),
+    );
     continue;
+  }
+  unsent = undefined;
+  waiting = false;
+  contributed += outgoing.batch.total;
+  batches++;
+  if (outgoing.firstFailedAt !== undefined) {
+    const seconds = ((Date.now() - outgoing.firstFailedAt) / 1000).toFixed(1);
+    console.log(
+      `batch ${outgoing.batch.id} sent after ${outgoing.failedSends} failed send(s), ` +
+        `${seconds} s after the first`,
+    );
   }
   await yieldToMessages();
 }

@@ -4,17 +4,8 @@
  * as docs/PROTOCOL.md describes them, and junk in the chat's and the mail's
  * channels and lists. Everything runs as real processes on the test Redis.
  */
-import { nanoid } from 'nanoid';
-import type { Redis } from 'ioredis';
-import { describe, expect, it, onTestFinished } from 'vitest';
-import {
-  type ActorSystem,
-  type ChildInfo,
-  type ChildSpec,
-  type HealthReport,
-  Supervisor,
-  defineActor,
-} from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { type ActorSystem, type HealthReport, defineActor } from '../src/index.js';
 import type { ClockStatus } from '../actors/clock.js';
 import type { PiStatus, PiSummary } from '../actors/pi-collector.js';
 import {
@@ -26,6 +17,7 @@ import {
   composeMail,
   formatMail,
 } from '../examples/mail/mail.js';
+import { forgedTell, publish, supervise, until } from './forged.js';
 import {
   type Child,
   deferred,
@@ -34,50 +26,6 @@ import {
   startSystem,
   uniqueNamespace,
 } from './helpers.js';
-
-/** A tell envelope as any Redis client can write it, from whoever it claims. */
-function forgedTell(to: string, type: string, body: unknown, from = 'mallory'): object {
-  const id = `forged-${nanoid(12)}`;
-  return { v: 1, id, kind: 'tell', from, to, type, body, sentAt: Date.now() };
-}
-
-/** PUBLISHes one envelope, or a batch of them (a JSON array) in one message, to `to`'s channel. */
-function publish(redis: Redis, namespace: string, to: string, payload: object): Promise<number> {
-  return redis.publish(`${namespace}:${to}`, JSON.stringify(payload));
-}
-
-/** Asks `probe` again (every 50 ms) until `accept` takes its answer; fails after `timeoutMs`. */
-async function until<T>(
-  probe: () => Promise<T>,
-  accept: (value: T) => boolean,
-  what: string,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (accept(value)) return value;
-    if (Date.now() > deadline) {
-      throw new Error(`not ${what} within ${timeoutMs} ms; last: ${JSON.stringify(value)}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** Spawns `children` under a supervisor of the test; their output lines are kept. */
-async function supervise(namespace: string, children: ChildSpec[]) {
-  const system = await startSystem({ namespace });
-  const output: string[] = [];
-  const supervisor = await Supervisor.start(system, {
-    output: (line) => {
-      output.push(line);
-    },
-  });
-  onTestFinished(() => supervisor.stop());
-  const started: ChildInfo[] = [];
-  for (const spec of children) started.push(await supervisor.spawn(spec));
-  return { system, output, children: started };
-}
 
 const COLLECTOR = { name: 'pi-collector', module: 'actors/pi-collector.ts' };
 const BATCH = 1 << 20;
@@ -119,6 +67,7 @@ describe('pi collector, against forged samples', () => {
     const status = await collectorStatus(system);
     expect(status.refused).toEqual({
       'bad-samples': 3,
+      'bad-batch-id': 0,
       'too-large': 2,
       'too-many-contributors': 0,
       implausible: 2,

@@ -92,6 +92,10 @@ async function summary(final: PiStatus): Promise<void> {
       `refused batches: ${refused.map(([reason, count]) => `${reason} ${count}`).join(', ')}`,
     );
   }
+  if (final.duplicates > 0)
+    console.log(
+      `batches received again (resent after a failed send), not counted: ${final.duplicates}`,
+    );
   for (const { address, samples } of final.contributions) {
     console.log(
       `  ${(names.get(address) ?? 'volunteer').padEnd(14)} ${address.padEnd(24)} ${samples} samples`,
