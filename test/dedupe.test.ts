@@ -30,6 +30,21 @@ describe('duplicate detection', () => {
     expect(check(alice.next())).toBe('first');
   });
 
+  it('keeps a mark per recipient: messages to two channels may interleave (a cluster shard each)', () => {
+    const { recent, clock } = filter();
+    const alice = new MessageIds('aaaaaaaaaaaa');
+    const [first, second, third] = [alice.next(), alice.next(), alice.next()];
+    // Sent 1, 2, 3 (2 to another recipient); 2's shard delivers after 3's.
+    expect(recent.check(first, clock.now, clock.now, 'echo1')).toBe('first');
+    expect(recent.check(third, clock.now, clock.now, 'echo1')).toBe('first');
+    expect(recent.check(second, clock.now, clock.now, 'echo2')).toBe('first');
+    expect(recent.check(first, clock.now, clock.now, 'echo1')).toBe('duplicate');
+    expect(recent.check(second, clock.now, clock.now, 'echo2')).toBe('duplicate');
+    // Without recipients, the same arrival order takes 2 for a repeat.
+    const { check } = filter();
+    expect([check(first), check(third), check(second)]).toEqual(['first', 'first', 'duplicate']);
+  });
+
   it('refuses messages sent too long ago or too far in the future', () => {
     const { check, clock } = filter();
     expect(check('raw-old', clock.now - WINDOW - SKEW - 1)).toBe('stale');

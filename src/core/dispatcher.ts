@@ -154,7 +154,7 @@ export class Dispatcher {
     }
     // Replies need no window: the pending ask is settled once, and a repeat counts as late.
     if (!isReply(decoded)) {
-      const sighting = this.recentIds.check(decoded.id, decoded.sentAt, now);
+      const sighting = this.recentIds.check(decoded.id, decoded.sentAt, now, decoded.to);
       if (sighting !== 'first') {
         this.refuseRepeat(decoded, sighting, now);
         return;

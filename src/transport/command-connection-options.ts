@@ -14,6 +14,8 @@ export interface CommandConnectionOptions extends ConnectionTuning {
    * calls to one channel into one payload; without it nothing is merged.
    */
   combinePublishes?: (payloads: string[]) => string;
+  /** The command of a publish: SPUBLISH for sharded pub/sub (Redis Cluster). @default 'PUBLISH' */
+  publishCommand?: 'PUBLISH' | 'SPUBLISH';
   /** Signs the payload of each mergeable publish (see TransportOptions.signPayload). */
   signPayload?: (channel: string, payload: string) => string;
 }

@@ -85,9 +85,11 @@ export class CommandConnection extends EventEmitter {
   private writeCount = 0;
   private readonly liveness: LivenessCheck;
   private clientIdValue: number | undefined;
+  private readonly publishCommand: 'PUBLISH' | 'SPUBLISH';
 
   constructor(private readonly options: CommandConnectionOptions) {
     super();
+    this.publishCommand = options.publishCommand ?? 'PUBLISH';
     this.parser = new RespParser((reply) => {
       this.onReply(reply);
     });
@@ -194,9 +196,9 @@ export class CommandConnection extends EventEmitter {
     if (this.stateValue !== 'ready' || combine === undefined) {
       const sign = this.options.signPayload;
       const signed = sign === undefined ? payload : sign(channel, payload);
-      this.send(['PUBLISH', channel, signed], (error, reply) => {
+      this.send([this.publishCommand, channel, signed], (error, reply) => {
         callback(
-          error === null ? null : this.refused(error, 'PUBLISH'),
+          error === null ? null : this.refused(error, this.publishCommand),
           typeof reply === 'number' ? reply : 0,
         );
       });
@@ -223,7 +225,7 @@ export class CommandConnection extends EventEmitter {
     };
     this.queue(started, (error, reply) => {
       const receivers = typeof reply === 'number' ? reply : 0;
-      const failure = error === null ? null : this.refused(error, 'PUBLISH');
+      const failure = error === null ? null : this.refused(error, this.publishCommand);
       for (const each of started.callbacks) each(failure, receivers);
     });
     this.openRun = payload.length <= MERGE_PAYLOAD_BYTES ? started : undefined;
@@ -350,7 +352,7 @@ export class CommandConnection extends EventEmitter {
         : (this.options.combinePublishes as (payloads: string[]) => string)(run.payloads);
     const sign = this.options.signPayload;
     const signed = sign === undefined ? payload : sign(run.channel, payload);
-    return encodeCommand(['PUBLISH', run.channel, signed]) as string;
+    return encodeCommand([this.publishCommand, run.channel, signed]) as string;
   }
 
   private onReply(reply: RespValue): void {

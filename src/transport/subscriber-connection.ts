@@ -22,7 +22,13 @@ export type { MessageHandler } from './transport.js';
  */
 const CONFIRM_TIMEOUT_MS = 1000;
 
-export type SubscriberConnectionOptions = Omit<CommandConnectionOptions, 'combinePublishes'>;
+export interface SubscriberConnectionOptions extends Omit<
+  CommandConnectionOptions,
+  'combinePublishes' | 'publishCommand'
+> {
+  /** Channels with SSUBSCRIBE (sharded pub/sub, Redis Cluster) instead of SUBSCRIBE. @default false */
+  sharded?: boolean;
+}
 
 /**
  * Events: `ready` (connected; emitted again after each reconnect, once every
@@ -65,7 +71,7 @@ export class SubscriberConnection extends EventEmitter {
     });
     // A listener that throws must not reach ioredis's parser (and uncaughtException):
     // whatever arrives may come from a stranger, and the next message must still be read.
-    this.redis.on('messageBuffer', (channel: Buffer, message: Buffer) => {
+    const onMessage = (channel: Buffer, message: Buffer): void => {
       const name = channel.toString();
       const handler = this.channels.get(name);
       if (handler === undefined) return;
@@ -74,7 +80,11 @@ export class SubscriberConnection extends EventEmitter {
       } catch (error) {
         this.emit('listener-error', error, name);
       }
-    });
+    };
+    this.redis.on(options.sharded === true ? 'smessageBuffer' : 'messageBuffer', onMessage);
+    // ioredis leaves an SSUBSCRIBE answered with MOVED unsettled: the owner (a cluster
+    // transport) hears of it here, refreshes its slot map and subscribes elsewhere.
+    this.redis.on('moved', () => this.emit('moved'));
     this.redis.on('pmessageBuffer', (pattern: string, channel: Buffer, message: Buffer) => {
       const handler = this.patterns.get(pattern);
       if (handler === undefined) return;
@@ -134,10 +144,12 @@ export class SubscriberConnection extends EventEmitter {
     this.assertOpen();
     this.channels.set(channel, handler);
     try {
-      await this.redis.subscribe(channel);
+      await (this.options.sharded === true
+        ? this.redis.ssubscribe(channel)
+        : this.redis.subscribe(channel));
     } catch (cause) {
       this.channels.delete(channel);
-      throw this.commandFailure('SUBSCRIBE', cause);
+      throw this.commandFailure(this.options.sharded === true ? 'SSUBSCRIBE' : 'SUBSCRIBE', cause);
     }
   }
 
@@ -148,7 +160,13 @@ export class SubscriberConnection extends EventEmitter {
   async unsubscribe(channel: string): Promise<void> {
     if (!this.channels.has(channel) || this.closed) return;
     // Disconnected: nothing to tell Redis, and the reconnect will not resubscribe it.
-    if (this.ready) await settledWithin(this.redis.unsubscribe(channel), CONFIRM_TIMEOUT_MS);
+    if (this.ready) {
+      const confirmed =
+        this.options.sharded === true
+          ? this.redis.sunsubscribe(channel)
+          : this.redis.unsubscribe(channel);
+      await settledWithin(confirmed, CONFIRM_TIMEOUT_MS);
+    }
     this.channels.delete(channel);
   }
 
@@ -202,7 +220,13 @@ export class SubscriberConnection extends EventEmitter {
     const connection = this.connectionNumber;
     this.resubscribing = true;
     try {
-      if (this.channels.size > 0) await this.redis.subscribe(...this.channels.keys());
+      if (this.channels.size > 0) {
+        const channels = [...this.channels.keys()];
+        // Channels of one SSUBSCRIBE must share a slot: one command each.
+        await (this.options.sharded === true
+          ? Promise.all(channels.map((channel) => this.redis.ssubscribe(channel)))
+          : this.redis.subscribe(...channels));
+      }
       if (this.patterns.size > 0) await this.redis.psubscribe(...this.patterns.keys());
       if (connection !== this.connectionNumber || this.closed) return;
       this.ready = true;

@@ -8,9 +8,10 @@
  *   other message is one whose repeat is still recognised.
  * - Framework senders number their messages `<sender nonce>.<counter base 36>`
  *   (an ask's id adds `.<16 random characters>`, which dedupe ignores),
- *   and one sender's messages arrive in the order sent, with counters and
- *   `sentAt` that only grow. So a mark per sender (highest counter, latest
- *   `sentAt`) suffices: below the mark and not sent later is a repeat; above
+ *   and one sender's messages to one recipient (one channel) arrive in the
+ *   order sent, with counters and `sentAt` that only grow; to different
+ *   channels they need not (on a Redis Cluster each channel has its shard).
+ *   So a mark per sender and recipient (highest counter, latest `sentAt`) suffices: below the mark and not sent later is a repeat; above
  *   the counter but sent earlier cannot come from that sender (`out-of-order`).
  *   A forged mark (a huge counter) is replaced by the next message that is
  *   sent later with a lower counter, so one forgery silences a sender for at
@@ -66,15 +67,15 @@ export class RecentIds {
     this.maxSenders = options.maxSenders ?? 10_000;
   }
 
-  /** Records the message `id` sent at `sentAt`, and says whether it is new. */
-  check(id: string, sentAt: number, now = this.now()): Sighting {
+  /** Records the message `id` sent at `sentAt` to `recipient`, and says whether it is new. */
+  check(id: string, sentAt: number, now = this.now(), recipient = ''): Sighting {
     const skew = this.options.maxClockSkewMs;
     if (sentAt > now + skew) return 'future';
     if (sentAt < now - this.options.windowMs - skew) return 'stale';
     if (now - this.generationStart >= this.generationMs) this.rotate(now);
     if (id.length <= 41 && FRAMEWORK_ID.test(id)) {
       const dot = id.indexOf('.');
-      const sender = id.slice(0, dot);
+      const sender = id.slice(0, dot) + recipient;
       // parseInt stops at the second dot, before an ask's random part.
       const counter = parseInt(id.slice(dot + 1), 36);
       const mark = this.marks.get(sender);
