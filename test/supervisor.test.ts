@@ -5,13 +5,17 @@ import {
   type ChildExit,
   type ChildInfo,
   InvalidOptionError,
+  NameTakenError,
   SpawnError,
   Supervisor,
   type SupervisorEvents,
   type SupervisorOptions,
+  defineActor,
+  runSupervisor,
 } from '../src/index.js';
 import {
   isRunning,
+  rawClient,
   redisUrl,
   runTs,
   startSystem,
@@ -152,6 +156,24 @@ describe('supervisor', () => {
     expect(error).toMatchObject({ reason: 'ready-timeout', signal: 'SIGKILL' });
     expect((error as SpawnError).stderrTail).toContain('no-ready: I run, but I never say READY');
     expect(supervisor.children()).toEqual([]);
+  });
+
+  it('a supervisor that cannot start (its name is taken) stops the system it started', async () => {
+    const namespace = uniqueNamespace();
+    const holder = await startSystem({ namespace });
+    await holder.spawn(defineActor({ handlers: {} }), { name: 'boss' });
+    const error = await runSupervisor({
+      name: 'boss',
+      children: [],
+      system: { url: redisUrl(), namespace },
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NameTakenError);
+    // Only the holder's connections remain in the namespace: the supervisor's were closed.
+    const clients = String(await rawClient().call('CLIENT', 'LIST'))
+      .split('\n')
+      .map((line) => /name=(\S*)/.exec(line)?.[1] ?? '')
+      .filter((name) => name.startsWith(`${namespace}:`));
+    expect(clients.every((name) => name.startsWith(`${namespace}:${holder.address}:`))).toBe(true);
   });
 
   it('refuses a module path that does not exist with one clear error, spawning nothing', async () => {

@@ -35,7 +35,15 @@ export async function runSupervisor(options: RunSupervisorOptions): Promise<Runn
     ...systemOptions,
     url: systemOptions.url ?? broker?.url,
   });
-  const supervisor = await Supervisor.start(system, supervisorOptions);
+  let supervisor: Supervisor;
+  try {
+    supervisor = await Supervisor.start(system, supervisorOptions);
+  } catch (error) {
+    // Nothing would stop the system (nor the broker started here), and the process would hang.
+    await system.stop();
+    await broker?.stop();
+    throw error;
+  }
   let exiting: Promise<never> | undefined;
   const shutdown = (code: number): Promise<never> => {
     exiting ??= (async () => {

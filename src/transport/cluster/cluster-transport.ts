@@ -7,8 +7,10 @@
  * again on redirects, while a node is down (failover) and periodically.
  * Subscriptions move when their slots move.
  *
- * Pattern subscriptions (the monitor) cannot be sharded: they are classic
- * PSUBSCRIBEs on one master and see classic PUBLISHes only.
+ * Pattern subscriptions (the monitor) cannot be sharded: a classic
+ * PSUBSCRIBE on one master sees classic PUBLISHes, and a
+ * {@link ClusterPatterns} follower subscribes the matching sharded channels
+ * that have subscribers.
  */
 import { EventEmitter } from 'node:events';
 import { ConnectionError, InvalidOptionError, ShuttingDownError } from '../../errors.js';
@@ -16,7 +18,6 @@ import type { CommandConnection } from '../command-connection.js';
 import { tuningOf } from '../connection-tuning.js';
 import { redactUrl } from '../redis-url.js';
 import { type CommandArgument, RedisReplyError, type RespValue } from '../resp.js';
-import { SubscriberConnection } from '../subscriber-connection.js';
 import type {
   DedicatedConnection,
   MessageHandler,
@@ -27,12 +28,13 @@ import type {
   TransportOptions,
   TransportState,
 } from '../transport.js';
-import { ClusterNode, type NodeConnectionOptions, connectionOptions } from './cluster-node.js';
+import { ClusterNode, type NodeConnectionOptions } from './cluster-node.js';
 import { nodeKey, parseClusterUrl } from './cluster-url.js';
 import { joinReplies, routeOf, splitBySlot } from './command-route.js';
 import { DedicatedRouter } from './dedicated-router.js';
 import { type ClusterNodeAddress, redirectOf } from './slot-map.js';
 import { SlotMapSource } from './slot-map-source.js';
+import { ClusterPatterns } from './cluster-patterns.js';
 import { slotOf } from './slot.js';
 
 /** Redirects and retries one command may take before its error is final. */
@@ -50,8 +52,7 @@ export class ClusterTransport extends EventEmitter<TransportEvents> implements T
   private readonly slots: SlotMapSource;
   private readonly nodes = new Map<string, ClusterNode>();
   private readonly subscriptions = new Map<string, Subscription>();
-  private readonly patterns = new Map<string, MessageHandler>();
-  private patternSubscriber: SubscriberConnection | undefined;
+  private readonly patterns: ClusterPatterns;
   private readonly dedicated = new Set<DedicatedRouter>();
   private readonly signPayload: TransportOptions['signPayload'];
   private down = false;
@@ -73,6 +74,13 @@ export class ClusterTransport extends EventEmitter<TransportEvents> implements T
       seed: seeds[0] as (typeof seeds)[number],
       clientName: options.clientName,
     };
+    this.patterns = new ClusterPatterns({
+      nodeOptions: this.nodeOptions,
+      masters: () => this.slots.map.masters,
+      ownerOf: (slot) => this.ownerAddressOf(slot),
+      commandOn: (address, args) => this.nodeAt(address).commands.call(args),
+      onListenerError: (error, channel) => this.emit('listener-error', error, channel),
+    });
     this.slots = new SlotMapSource({
       seeds,
       nodeOptions: this.nodeOptions,
@@ -113,7 +121,7 @@ export class ClusterTransport extends EventEmitter<TransportEvents> implements T
       subscribed: [...this.subscriptions.values()].every(
         (subscription) => subscription.node?.subscriber.isReady === true,
       ),
-      subscriptions: this.subscriptions.size + this.patterns.size,
+      subscriptions: this.subscriptions.size + this.patterns.count,
       commandsInFlight: nodes.reduce((sum, node) => sum + node.commands.inFlight, 0),
       writes: nodes.reduce((sum, node) => sum + node.commands.writes, 0),
     };
@@ -196,26 +204,19 @@ export class ClusterTransport extends EventEmitter<TransportEvents> implements T
     if (this.subscriptions.get(channel) === subscription) this.subscriptions.delete(channel);
   }
 
-  async psubscribe(pattern: string, handler: MessageHandler): Promise<void> {
-    this.patterns.set(pattern, handler);
-    try {
-      await (await this.patternConnection()).psubscribe(pattern, handler);
-    } catch (error) {
-      this.patterns.delete(pattern);
-      throw error;
-    }
+  psubscribe(pattern: string, handler: MessageHandler): Promise<void> {
+    return this.patterns.add(pattern, handler);
   }
 
-  async punsubscribe(pattern: string): Promise<void> {
-    if (!this.patterns.delete(pattern)) return;
-    await this.patternSubscriber?.punsubscribe(pattern);
+  punsubscribe(pattern: string): Promise<void> {
+    return this.patterns.remove(pattern);
   }
 
   reconnectSubscriber(): void {
     // A deaf mailbox may mean its slot moved without a word: read the map, then reconnect.
     void this.slots.refresh().finally(() => {
       for (const node of this.nodes.values()) node.subscriber.reconnect();
-      this.patternSubscriber?.reconnect();
+      this.patterns.reconnect();
     });
   }
 
@@ -240,7 +241,7 @@ export class ClusterTransport extends EventEmitter<TransportEvents> implements T
     this.slots.stop();
     await Promise.all([
       ...[...this.nodes.values()].map((node) => node.close(graceMs)),
-      this.patternSubscriber?.close(),
+      this.patterns.close(),
       ...[...this.dedicated].map((router) => router.close(graceMs)),
     ]);
   }
@@ -459,19 +460,6 @@ export class ClusterTransport extends EventEmitter<TransportEvents> implements T
       this.down = false;
       this.emit('up');
     }
-  }
-
-  private async patternConnection(): Promise<SubscriberConnection> {
-    if (this.patternSubscriber !== undefined) return this.patternSubscriber;
-    const [first] = this.slots.map.masters;
-    if (first === undefined) throw noOwnerError(this.displayUrl, ['PSUBSCRIBE']);
-    const subscriber = new SubscriberConnection(connectionOptions(this.nodeOptions, first, 'psub'));
-    this.patternSubscriber = subscriber;
-    subscriber.on('listener-error', (error: unknown, channel: string) =>
-      this.emit('listener-error', error, channel),
-    );
-    await subscriber.connect();
-    return subscriber;
   }
 }
 
