@@ -125,6 +125,7 @@ export class InProcessBroker {
 
 export class InProcessTransport extends EventEmitter<TransportEvents> implements Transport {
   readonly displayUrl: string;
+  readonly publishCommand = 'PUBLISH';
   /** Nothing waits to be written here; a test may set it to simulate a congested socket. */
   backlogBytes = 0;
   private readonly handlers = new Map<string, MessageHandler>();

@@ -28,6 +28,7 @@ import type {
 
 export class StandaloneTransport extends EventEmitter<TransportEvents> implements Transport {
   readonly displayUrl: string;
+  readonly publishCommand = 'PUBLISH';
   private readonly commands: CommandConnection;
   private readonly subscriber: SubscriberConnection;
   private readonly dedicated = new Set<CommandConnection>();

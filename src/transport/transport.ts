@@ -81,6 +81,11 @@ export interface TransportEvents {
 export interface Transport extends EventEmitter<TransportEvents> {
   /** The URL, password hidden, for messages. */
   readonly displayUrl: string;
+  /**
+   * The command that reaches this transport's subscribers, for scripts that
+   * publish: SPUBLISH on a cluster (sharded pub/sub), PUBLISH otherwise.
+   */
+  readonly publishCommand: 'PUBLISH' | 'SPUBLISH';
   readonly state: TransportState;
   /** Bytes given to the publishing connection and not yet written to its socket. */
   readonly backlogBytes: number;

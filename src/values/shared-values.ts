@@ -33,16 +33,17 @@ export const INLINE_NOTIFICATION_BYTES = 64 * 1024;
 /**
  * KEYS[1]: the hash. ARGV[1]: the channel; ARGV[2]: the notification's text
  * after its version; ARGV[3]: 'set' (field, value pairs follow) or 'del'
- * (fields follow). Returns the new version.
+ * (fields follow); ARGV[4]: PUBLISH, or SPUBLISH on a cluster (the channel
+ * and the hash share a name, so a slot). Returns the new version.
  */
 const WRITE_SCRIPT = `local key = KEYS[1]
 if ARGV[3] == 'set' then
-  for i = 4, #ARGV, 2 do redis.call('HSET', key, ARGV[i], ARGV[i + 1]) end
+  for i = 5, #ARGV, 2 do redis.call('HSET', key, ARGV[i], ARGV[i + 1]) end
 else
-  for i = 4, #ARGV do redis.call('HDEL', key, ARGV[i]) end
+  for i = 5, #ARGV do redis.call('HDEL', key, ARGV[i]) end
 end
 local version = redis.call('HINCRBY', key, '${VERSION_FIELD}', 1)
-redis.call('PUBLISH', ARGV[1], '{"version":' .. string.format('%d', version) .. ARGV[2])
+redis.call(ARGV[4], ARGV[1], '{"version":' .. string.format('%d', version) .. ARGV[2])
 return version`;
 
 const WRITE = new Script(WRITE_SCRIPT);
@@ -269,7 +270,7 @@ export class SharedValues<Schema extends object = Record<string, unknown>> {
     const reply = await WRITE.run(
       this.host.transport,
       [this.key],
-      [this.channel, tail, mode, ...args],
+      [this.channel, tail, mode, this.host.transport.publishCommand, ...args],
     );
     return Number(reply);
   }

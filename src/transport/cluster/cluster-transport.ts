@@ -48,6 +48,7 @@ interface Subscription {
 
 export class ClusterTransport extends EventEmitter<TransportEvents> implements Transport {
   readonly displayUrl: string;
+  readonly publishCommand = 'SPUBLISH';
   private readonly nodeOptions: NodeConnectionOptions;
   private readonly slots: SlotMapSource;
   private readonly nodes = new Map<string, ClusterNode>();
