@@ -93,11 +93,15 @@ export {
   findBroker,
   startPrivateBroker,
   startRedisServer,
+  startLocalCluster,
   discoverBrokerUrl,
 } from './broker/index.js';
 export type {
   Broker,
   FindBrokerOptions,
+  LocalCluster,
+  LocalClusterNode,
+  LocalClusterOptions,
   RunningRedisServer,
   StartRedisServerOptions,
 } from './broker/index.js';

@@ -6,3 +6,5 @@ export { startRedisServer } from './redis-server.js';
 export { defaultRuntimeDir } from './runtime-dir.js';
 export { namespaceAclArguments, namespaceAclLine } from './acl.js';
 export type { NamespaceAclOptions } from './acl.js';
+export { startLocalCluster } from './local-cluster.js';
+export type { LocalCluster, LocalClusterNode, LocalClusterOptions } from './local-cluster.js';

@@ -1,23 +1,15 @@
 /**
- * A Redis Cluster of the tests' own: 3 masters and 3 replicas, each a
- * redis-server on a free port of 127.0.0.1 in a fresh directory, without
- * persistence, joined by `redis-cli --cluster create`. A test may kill a master.
+ * A Redis Cluster of the tests' own (startLocalCluster: 3 masters and 3
+ * replicas on free ports of 127.0.0.1, no persistence), with what tests need
+ * to watch and break it: who owns a slot, kill -9 of a node, wait for a failover.
  */
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
-import { type RunningRedisServer, startRedisServer } from '../../src/index.js';
-import { freePort } from '../helpers.js';
+import { type LocalCluster, type LocalClusterNode, startLocalCluster } from '../../src/index.js';
 
-const run = promisify(execFile);
-
-export interface ClusterNode {
-  readonly port: number;
-  readonly server: RunningRedisServer;
-}
+export type ClusterNode = LocalClusterNode;
 
 export interface TestCluster {
   /** `redis+cluster://127.0.0.1:<port>,…` with every node as a seed. */
@@ -38,47 +30,23 @@ export interface TestCluster {
   stop(): Promise<void>;
 }
 
-/** Options that keep a failover quick: a master is failed after 1 s of silence. */
-const NODE_ARGS = [
-  '--cluster-enabled',
-  'yes',
-  '--cluster-node-timeout',
-  '1000',
-  // A replica fails over however long ago it last heard its master.
-  '--cluster-replica-validity-factor',
-  '0',
-];
-
 export async function startCluster(): Promise<TestCluster> {
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'ra-cluster-'));
-  const nodes: ClusterNode[] = [];
   const killed = new Set<ClusterNode>();
   const admins: Redis[] = [];
-  const stop = async (): Promise<void> => {
-    for (const admin of admins) admin.disconnect();
-    await Promise.all(nodes.map((node) => node.server.stop()));
-    fs.rmSync(base, { recursive: true, force: true });
-  };
+  let local: LocalCluster;
   try {
-    for (let i = 0; i < 6; i++) {
-      const dir = path.join(base, `node${i}`);
-      fs.mkdirSync(dir, { mode: 0o700 });
-      const port = await freePort();
-      const server = await startRedisServer({ dir, port, extraArgs: NODE_ARGS });
-      nodes.push({ port, server });
-    }
-    await run('redis-cli', [
-      '--cluster',
-      'create',
-      ...nodes.map((node) => `127.0.0.1:${node.port}`),
-      '--cluster-replicas',
-      '1',
-      '--cluster-yes',
-    ]);
+    local = await startLocalCluster({ dir: base });
   } catch (error) {
-    await stop();
+    fs.rmSync(base, { recursive: true, force: true });
     throw error;
   }
+  const { nodes } = local;
+  const stop = async (): Promise<void> => {
+    for (const admin of admins) admin.disconnect();
+    await local.stop();
+    fs.rmSync(base, { recursive: true, force: true });
+  };
   const admin = (node: ClusterNode): Redis => {
     const client = new Redis({
       port: node.port,
@@ -105,7 +73,7 @@ export async function startCluster(): Promise<TestCluster> {
     return node;
   };
   const cluster: TestCluster = {
-    url: `redis+cluster://${nodes.map((node) => `127.0.0.1:${node.port}`).join(',')}`,
+    url: local.url,
     nodes,
     async masters() {
       return [...new Set((await slotOwners()).map((range) => range.port))].map(byPort);
@@ -152,6 +120,5 @@ export async function startCluster(): Promise<TestCluster> {
     admin,
     stop,
   };
-  await cluster.waitUntilHealthy();
   return cluster;
 }

@@ -35,7 +35,7 @@ import { DedicatedRouter } from './dedicated-router.js';
 import { type ClusterNodeAddress, redirectOf } from './slot-map.js';
 import { SlotMapSource } from './slot-map-source.js';
 import { ClusterPatterns } from './cluster-patterns.js';
-import { slotOf } from './slot.js';
+import { slotOf, slotOfChannel } from './slot.js';
 
 /** Redirects and retries one command may take before its error is final. */
 const MAX_ATTEMPTS = 8;
@@ -139,13 +139,19 @@ export class ClusterTransport extends EventEmitter<TransportEvents> implements T
     payload: string | Buffer | readonly Buffer[],
     callback: PublishCallback,
   ): void {
-    this.send(['SPUBLISH', channel, payload], (error, reply) => {
-      callback(error, typeof reply === 'number' ? reply : 0);
-    });
+    const args = ['SPUBLISH', channel, payload];
+    this.sendTo(
+      this.ownerOf(slotOfChannel(channel)),
+      args,
+      (error, reply) => {
+        callback(error, typeof reply === 'number' ? reply : 0);
+      },
+      1,
+    );
   }
 
   publishMergeable(channel: string, payload: string, callback: PublishCallback): void {
-    this.publishMergeableTo(this.ownerOf(slotOf(channel)), channel, payload, callback, 1);
+    this.publishMergeableTo(this.ownerOf(slotOfChannel(channel)), channel, payload, callback, 1);
   }
 
   command(args: readonly CommandArgument[]): Promise<RespValue> {

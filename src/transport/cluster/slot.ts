@@ -38,3 +38,17 @@ export function slotOf(key: string | Buffer): number {
   }
   return crc16(bytes, 0, bytes.length) % SLOT_COUNT;
 }
+
+const CHANNEL_SLOT_CACHE_SIZE = 4096;
+const channelSlots = new Map<string, number>();
+
+/** {@link slotOf} for a channel, cached: the hot path publishes to the same few channels. */
+export function slotOfChannel(channel: string): number {
+  let slot = channelSlots.get(channel);
+  if (slot === undefined) {
+    slot = slotOf(channel);
+    if (channelSlots.size >= CHANNEL_SLOT_CACHE_SIZE) channelSlots.clear();
+    channelSlots.set(channel, slot);
+  }
+  return slot;
+}
