@@ -32,6 +32,41 @@ async function withActors(namespace: string, names: string[]): Promise<ActorSyst
 }
 
 describe('the CLI on a Redis Cluster', () => {
+  it('broker --cluster starts a local cluster, prints its URL, and stops it on Ctrl-C', async () => {
+    const broker = runCommand('npx', ['--offline', 'redis-actors', 'broker', '--cluster'], {});
+    const line = await broker.waitForLine(/^REDIS_URL=redis\+cluster:\/\//);
+    const url = line.slice('REDIS_URL='.length);
+    const system = await ActorSystem.start({ url, namespace: uniqueNamespace() });
+    await system.spawn(defineActor({ handlers: { echo: (body: unknown) => body } }), {
+      name: 'tried',
+    });
+    expect(await system.ask('tried', 'echo', 'on a local cluster')).toBe('on a local cluster');
+    await system.stop();
+    broker.signalGroup('SIGINT');
+    await broker.waitForLine(/^cluster stopped$/);
+    // npx itself dies of the SIGINT, as at a terminal; the command stopped the cluster first.
+    await broker.exited;
+    const ports = url.slice('redis+cluster://'.length).split(',');
+    const { connect } = await import('node:net');
+    const refused = await Promise.all(
+      ports.map(
+        (hostPort) =>
+          new Promise<boolean>((resolve) => {
+            const [host, port] = hostPort.split(':');
+            const socket = connect(Number(port), host);
+            socket.once('connect', () => {
+              socket.destroy();
+              resolve(false);
+            });
+            socket.once('error', () => {
+              resolve(true);
+            });
+          }),
+      ),
+    );
+    expect(refused).toEqual(ports.map(() => true));
+  });
+
   it('ls lists the actors whose keys lie on every master; ask answers', async () => {
     const namespace = uniqueNamespace();
     const names = Array.from({ length: 9 }, (_, i) => `svc${i}`);
