@@ -57,8 +57,9 @@ const CONNECTION = ['+select', '+client|setname', '+client|id', '+ping'];
 /**
  * Every key command the framework sends, directly or from its Lua scripts:
  * claim checks (SET PX, GETRANGE, DEL), the registry and name claims (SET, GET,
- * MGET, DEL, PTTL, PEXPIRE, ZADD, ZREM, ZRANGEBYSCORE, ZREMRANGEBYSCORE) and
- * shared values (HSET, HGET, HMGET, HGETALL, HDEL, HINCRBY).
+ * GETRANGE, DEL, PTTL, PEXPIRE, ZADD, ZREM, ZRANGEBYSCORE, ZREMRANGEBYSCORE, and
+ * for each process's hash of entries HSET, HDEL, HKEYS, HSTRLEN, HGET) and shared
+ * values (HSET, HGET, HMGET, HGETALL, HDEL, HINCRBY).
  */
 const KEYS = [
   '+get',
@@ -78,6 +79,8 @@ const KEYS = [
   '+hgetall',
   '+hdel',
   '+hincrby',
+  '+hkeys',
+  '+hstrlen',
 ];
 
 /**

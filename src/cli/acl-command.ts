@@ -22,7 +22,7 @@ Prints the ACL SETUSER line of a Redis user that may use namespace <namespace>
 and nothing else: its keys (~<namespace>:*), its channels (&<namespace>:*) and
 exactly the commands redis-actors sends (GET, SET, MGET, GETRANGE, DEL, PTTL,
 PEXPIRE, ZADD, ZREM, ZRANGEBYSCORE, ZREMRANGEBYSCORE, HSET, HGET, HMGET,
-HGETALL, HDEL, HINCRBY, PUBLISH, SUBSCRIBE, PSUBSCRIBE, UNSUBSCRIBE,
+HGETALL, HDEL, HINCRBY, HKEYS, HSTRLEN, PUBLISH, SUBSCRIBE, PSUBSCRIBE, UNSUBSCRIBE,
 PUNSUBSCRIBE, PUBSUB NUMSUB, EVAL, EVALSHA, SELECT, PING, CLIENT SETNAME,
 CLIENT ID; AUTH and QUIT need no grant). Nothing in @dangerous or @admin, and
 none of SCAN, RANDOMKEY, DBSIZE, PUBSUB CHANNELS, CLIENT LIST or TRACKING,

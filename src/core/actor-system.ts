@@ -93,7 +93,7 @@ export class ActorSystem
       });
       presence.keepAlive();
     } catch (error) {
-      await presence.release([identity.address], identity.address).catch(() => undefined);
+      await presence.releaseAddress().catch(() => undefined);
       await transport.close();
       throw error;
     }
@@ -277,7 +277,7 @@ export class ActorSystem
     this.parts.asks.rejectAll(() => new ShuttingDownError());
     await this.transport.unsubscribe(this.parts.names.channel(this.address));
     if (this.transport.state.connected) {
-      await settledWithin(this.parts.presence.release([this.address], this.address), 1000);
+      await settledWithin(this.parts.presence.releaseAddress(), 1000);
     }
     await this.transport.close();
     this.stateValue = 'stopped';

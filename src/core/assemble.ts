@@ -129,12 +129,10 @@ export function assembleSystem(
     transport,
     names,
     registry,
+    address,
+    nonce,
     ttlMs: options.presenceTtlMs,
     intervalMs: options.presenceIntervalMs,
-    nonce,
-    entries: () => actors.presenceEntries(),
-    // The process address is claimed like a name (see registry/address-claim.ts).
-    claims: () => [{ name: address, owner: address }, ...actors.claims()],
     onRefreshFailed: (error) => {
       diagnostics.logOnce('presence', `presence not refreshed: ${String(error)}`);
     },

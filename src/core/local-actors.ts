@@ -102,20 +102,6 @@ export class LocalActors {
     return this.all().map((actor) => actor.stats());
   }
 
-  /** What the presence refresh announces: every actor not being stopped. */
-  presenceEntries(): PresenceEntry[] {
-    return this.all()
-      .filter((actor) => !actor.retiring)
-      .map((actor) => this.presenceOf(actor));
-  }
-
-  /** The names this process's actors own. */
-  claims(): { name: string; owner: string }[] {
-    return this.all()
-      .filter((actor) => !actor.retiring && actor.name !== undefined)
-      .map((actor) => ({ name: actor.name ?? '', owner: actor.address }));
-  }
-
   /** The actor of this process at `target` (address, name or ref); InvalidOptionError if none. */
   find(target: string | ActorRef<unknown>): HostedActor {
     const key = typeof target === 'string' ? target : target.address;
@@ -172,7 +158,7 @@ export class LocalActors {
       await presence.announce([this.presenceOf(actor)]);
     } catch (error) {
       await this.unsubscribe(actor);
-      if (name !== undefined) await presence.release([name], address).catch(() => undefined);
+      await presence.retire([{ address, name }]).catch(() => undefined);
       this.actors.delete(address);
       if (isMain) this.mainActor = undefined;
       throw error;
@@ -184,19 +170,12 @@ export class LocalActors {
   async retire(actors: readonly HostedActor[]): Promise<void> {
     const { presence, transport, stopTimeoutMs, logger } = this.parts;
     for (const actor of actors) actor.retiring = true;
-    // Skipped or bounded without Redis: it would wait for a reconnect that may never come,
-    // and presence (and names) expire on their own anyway.
-    if (transport.state.connected) {
-      await settledWithin(
-        Promise.all([
-          presence.withdraw(actors.map((actor) => actor.address)),
-          ...actors.map((actor) =>
-            actor.name === undefined ? undefined : presence.release([actor.name], actor.address),
-          ),
-        ]),
-        1000,
-      );
-    }
+    const leaving = presence.retire(actors.map(({ address, name }) => ({ address, name })));
+    // Bounded, and not awaited without Redis (it would wait for a reconnect that may
+    // never come): what is left is retried every presence interval, and goes with the
+    // process's address claim anyway.
+    if (transport.state.connected) await settledWithin(leaving, 1000);
+    else leaving.catch(() => undefined);
     await Promise.all(actors.map((actor) => this.unsubscribe(actor)));
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([

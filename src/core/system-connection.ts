@@ -39,8 +39,7 @@ export async function openSystemConnection(
       new Names(options.namespace),
       wanted,
       nonce,
-      options.presenceTtlMs,
-      2 * options.presenceIntervalMs,
+      { ttlMs: options.presenceTtlMs, staleAfterMs: 2 * options.presenceIntervalMs },
     );
     if (why !== undefined) options.logger.warn(why);
     return { transport, identity: { address, nonce, auth } };

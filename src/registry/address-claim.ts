@@ -7,7 +7,7 @@
 import { NameTakenError } from '../errors.js';
 import type { Transport } from '../transport/index.js';
 import type { Names } from '../wire/index.js';
-import { claimName } from './name-claims.js';
+import { type ClaimTiming, claim } from './name-claims.js';
 
 /** Most suffixes tried before giving up: more live processes with one hostname and pid is a misconfiguration. */
 const MAX_SUFFIX = 64;
@@ -23,17 +23,19 @@ export function addressCandidates(base: string): string[] {
   return Array.from({ length: MAX_SUFFIX }, (_, i) => (i === 0 ? base : `${base}~${i + 1}`));
 }
 
-/** Claims `base` or the first free `base~<n>` for `<address>|<nonce>`. */
+/**
+ * Claims `base` or the first free `base~<n>` for `<address>|<nonce>` (clearing
+ * the actor entries a dead predecessor at that address left).
+ */
 export async function claimProcessAddress(
   transport: Transport,
   names: Names,
   base: string,
   nonce: string,
-  ttlMs: number,
-  staleAfterMs: number,
+  timing: ClaimTiming,
 ): Promise<ClaimedAddress> {
   for (const address of addressCandidates(base)) {
-    if (await claimName(transport, names, address, `${address}|${nonce}`, ttlMs, staleAfterMs)) {
+    if (await claim(transport, names, address, `${address}|${nonce}`, timing, true)) {
       const why =
         address === base
           ? undefined

@@ -1,39 +1,49 @@
 /**
- * The presence of this system's actors in Redis: their registry entries,
- * refreshed while they live, and the names they are reachable by, each owned
- * by one actor at a time.
+ * The presence of this system's actors in Redis: their registry entries, and
+ * the names they are reachable by, each owned by one actor at a time.
  *
- * A name is claimed atomically (a Lua script): `<ns>:name:<name>` is set to the
- * claimant's token, with the presence TTL, unless another owner holds it and
- * is alive. An owner counts as alive while anything subscribes the name's
- * channel, or while it refreshed its claim within two presence intervals (so a
- * claimant that has not subscribed yet keeps what it claimed). Only the owner
- * refreshes its claim; a claim is released only by its owner, or by a
- * supervisor for the child it saw exit.
+ * What is refreshed every presence interval is this process's address claim,
+ * one key, whatever the number of actors (see registry.ts and
+ * name-claims.ts): entries and names count while that claim holds this
+ * system's token. Names are claimed atomically (name-claims.ts), released only
+ * by their owner, or by a supervisor for the child it saw exit. What a retired
+ * actor leaves behind (its entry, its name) is removed at once, or retried
+ * every interval while Redis cannot be reached.
  */
 import { NameTakenError } from '../errors.js';
 import type { Transport } from '../transport/index.js';
-import { claimName, refreshClaims, releaseClaims } from './name-claims.js';
 import type { Names } from '../wire/index.js';
+import { KEPT_MS, claim, refreshAddress, releaseClaim } from './name-claims.js';
 import type { PresenceEntry, Registry } from './registry.js';
 
 export interface PresenceParts {
   transport: Transport;
   names: Names;
   registry: Registry;
-  ttlMs: number;
-  intervalMs: number;
+  /** This system's process address. */
+  address: string;
   /** This system's nonce: with an actor's address, the token of its claims. */
   nonce: string;
-  /** The entries to refresh now (actors being stopped left out). */
-  entries(): PresenceEntry[];
-  /** Names claimed by this system's actors, with the owner's address. */
-  claims(): { name: string; owner: string }[];
+  ttlMs: number;
+  intervalMs: number;
   onRefreshFailed(error: unknown): void;
+}
+
+/** An actor taken out of service: its entry is withdrawn, its name given up. */
+export interface RetiredActor {
+  address: string;
+  name: string | undefined;
 }
 
 export class Presence {
   private timer: NodeJS.Timeout | undefined;
+  /** Names this system's actors hold: owner, and when the claim's KEPT_MS is next renewed. */
+  private readonly held = new Map<string, { owner: string; renewAt: number }>();
+  /** Entries of retired actors not withdrawn yet: address → the retirement that left it. */
+  private readonly leftEntries = new Map<string, number>();
+  /** Names of retired actors not given up yet. */
+  private readonly leftNames = new Map<string, { owner: string }>();
+  private retirements = 0;
 
   constructor(private readonly parts: PresenceParts) {}
 
@@ -47,27 +57,52 @@ export class Presence {
    * it. Exactly one of several simultaneous claimants wins.
    */
   async claim(name: string, owner: string): Promise<void> {
+    const left = this.leftNames.get(name);
+    // The same owner again holds it with the same token; another one waits for its release.
+    if (left?.owner === owner) this.leftNames.delete(name);
+    else if (left !== undefined) await this.removeLeftovers();
     const { transport, names, ttlMs, intervalMs } = this.parts;
-    const won = await claimName(transport, names, name, this.tokenOf(owner), ttlMs, 2 * intervalMs);
-    if (!won) throw new NameTakenError(name);
+    const timing = { ttlMs, staleAfterMs: 2 * intervalMs };
+    if (!(await claim(transport, names, name, this.tokenOf(owner), timing, false))) {
+      throw new NameTakenError(name);
+    }
+    this.held.set(name, { owner, renewAt: Date.now() + KEPT_MS / 2 });
   }
 
-  /** Gives up the names `owner` holds (its own claims only). */
-  async release(names: readonly string[], owner: string): Promise<void> {
-    if (names.length === 0) return;
-    const { transport, ttlMs } = this.parts;
-    await releaseClaims(transport, this.parts.names, names, this.tokenOf(owner), ttlMs);
-  }
-
-  /** Publishes (or refreshes) these entries now, and keeps refreshing every interval. */
+  /** Publishes (or rewrites) these entries now, and keeps this process's claim refreshed. */
   async announce(entries: readonly PresenceEntry[]): Promise<void> {
+    for (const entry of entries) this.leftEntries.delete(entry.address);
     await this.parts.registry.announce(entries);
     this.keepAlive();
   }
 
   /**
-   * Refreshes the claims (the process address's first) and entries every
-   * interval, from now on: a system without actors keeps its address too.
+   * Withdraws these actors' entries and gives up their names; what cannot be
+   * done now is retried every interval (resolves once all of it is done).
+   */
+  retire(actors: readonly RetiredActor[]): Promise<void> {
+    const retirement = ++this.retirements;
+    for (const { address, name } of actors) {
+      this.leftEntries.set(address, retirement);
+      if (name !== undefined && this.held.get(name)?.owner === address) {
+        this.held.delete(name);
+        this.leftNames.set(name, { owner: address });
+      }
+    }
+    return this.removeLeftovers();
+  }
+
+  /** Gives up the process address (and with it every entry): the last step of a clean stop. */
+  async releaseAddress(): Promise<void> {
+    const { transport, names, registry, address, ttlMs } = this.parts;
+    // Out of the index first: while the claim is held, no successor can be put back in it.
+    await registry.leave();
+    await releaseClaim(transport, names, address, this.tokenOf(address), ttlMs);
+  }
+
+  /**
+   * Refreshes the process address claim every interval, from now on: a system
+   * without actors keeps its address too.
    */
   keepAlive(): void {
     this.timer ??= setInterval(() => {
@@ -75,29 +110,60 @@ export class Presence {
     }, this.parts.intervalMs).unref();
   }
 
-  withdraw(addresses: readonly string[]): Promise<void> {
-    return this.parts.registry.withdraw(addresses);
-  }
-
   stop(): void {
     clearInterval(this.timer);
     this.timer = undefined;
   }
 
+  /**
+   * One script when idle (the address claim), whatever the number of actors;
+   * leftovers when there are any; and what is kept for KEPT_MS, twice a day.
+   */
   private refresh(): void {
-    const { registry, transport, ttlMs } = this.parts;
-    const byOwner = new Map<string, string[]>();
-    for (const { name, owner } of this.parts.claims()) {
-      byOwner.set(owner, [...(byOwner.get(owner) ?? []), name]);
-    }
-    const refreshed = [
-      registry.announce(this.parts.entries()),
-      ...[...byOwner].map(([owner, names]) =>
-        refreshClaims(transport, this.parts.names, names, this.tokenOf(owner), ttlMs),
-      ),
+    const { transport, names, registry, address, ttlMs } = this.parts;
+    const now = Date.now();
+    const refreshed: Promise<unknown>[] = [
+      refreshAddress(transport, names, address, this.tokenOf(address), ttlMs).then((held) => {
+        if (!held) {
+          throw new Error(
+            `the claim on ${address} does not hold this process's token any more ` +
+              '(it expired, or was overwritten): its actors are not listed, its names are free',
+          );
+        }
+      }),
+      this.removeLeftovers(),
+      registry.renewIfDue(now),
     ];
+    for (const [name, held] of this.held) {
+      if (held.renewAt > now) continue;
+      held.renewAt = now + KEPT_MS / 2;
+      refreshed.push(
+        transport.command(['PEXPIRE', names.objectKey('name', name), String(KEPT_MS)]),
+      );
+    }
     Promise.all(refreshed).catch((error: unknown) => {
       this.parts.onRefreshFailed(error);
     });
+  }
+
+  /** Withdraws the entries and releases the names retired actors left. */
+  private async removeLeftovers(): Promise<void> {
+    const entries = [...this.leftEntries];
+    const leftNames = [...this.leftNames];
+    if (entries.length === 0 && leftNames.length === 0) return;
+    const { transport, names, registry, ttlMs } = this.parts;
+    await Promise.all([
+      registry.withdraw(entries.map(([address]) => address)),
+      ...leftNames.map(([name, { owner }]) =>
+        releaseClaim(transport, names, name, this.tokenOf(owner), ttlMs),
+      ),
+    ]);
+    // Unless retired again (or announced, or claimed again) meanwhile.
+    for (const [address, retirement] of entries) {
+      if (this.leftEntries.get(address) === retirement) this.leftEntries.delete(address);
+    }
+    for (const [name, left] of leftNames) {
+      if (this.leftNames.get(name) === left) this.leftNames.delete(name);
+    }
   }
 }

@@ -32,9 +32,9 @@ export class SupervisedChild {
 
   /**
    * Frees what its current process claimed and left behind (it died without a
-   * clean stop): its name and its process address, and its registry entry
-   * once READY told the address. Before READY the address may be any of the
-   * ones a process of that pid tries; the nonce picks this child's claims.
+   * clean stop): its name and its process address, with the address its
+   * registry entries. Before READY the address may be any of the ones a
+   * process of that pid tries; the nonce picks this child's claims.
    */
   async releaseLeftovers(registry: Registry): Promise<void> {
     const pid = this.process?.pid;
@@ -43,10 +43,7 @@ export class SupervisedChild {
       this.address === undefined
         ? addressCandidates(processAddress(1, undefined, pid))
         : [this.address];
-    await Promise.all([
-      registry.releaseClaimsOf(this.claimNonce, [this.spec.name, ...addresses]),
-      this.address === undefined ? undefined : registry.withdraw([this.address]),
-    ]);
+    await registry.releaseClaimsOf(this.claimNonce, [this.spec.name, ...addresses]);
   }
 
   get name(): string {

@@ -6,7 +6,10 @@
  * - The main actor of a process lives at the process address. Further actors in
  *   the process live at `<process address>/<local name>`.
  * - An address or name `a` is the pub/sub channel `<namespace>:a`.
- * - Keys are `<namespace>:<kind>:<…>`, e.g. `ra:registry:clock`.
+ * - Keys are `<namespace>:<kind>:<…>`, e.g. `ra:registry:clock`; a key of one
+ *   object (a process, a name) is `<namespace>:<kind>:{<object>}`, so that every
+ *   key of that object shares a hash tag (one Redis Cluster slot), e.g.
+ *   `ra:name:{laptop-41233}` and `ra:actors:{laptop-41233}`.
  */
 import os from 'node:os';
 import { InvalidOptionError } from '../errors.js';
@@ -99,6 +102,15 @@ export class Names {
   /** A key of the namespace, e.g. `key('registry', 'clock')` → `ra:registry:clock`. */
   key(kind: string, ...parts: string[]): string {
     return [this.namespace, kind, ...parts].join(':');
+  }
+
+  /**
+   * A key of one object, e.g. `objectKey('name', 'clock')` → `ra:name:{clock}`: the
+   * keys of one object (a process's address claim and its actor entries) share
+   * the hash tag `{<object>}`, so that a script may touch them together.
+   */
+  objectKey(kind: string, object: string): string {
+    return `${this.prefix}${kind}:{${object}}`;
   }
 
   /** The channel of topic `name`, `<namespace>:topic:<name>`. */

@@ -43,8 +43,8 @@ describe('garbage in name claims', () => {
     const asker = await startSystem({ namespace });
     const raw = rawClient();
     for (const [i, value] of GARBAGE_CLAIMS.entries()) {
-      await raw.set(`${namespace}:name:target`, value);
-      await raw.set(`${namespace}:name:${target.address}`, value);
+      await raw.set(`${namespace}:name:{target}`, value);
+      await raw.set(`${namespace}:name:{${target.address}}`, value);
       expect(await asker.ask(target.address, 'echo', i)).toBe(i);
       // The claim no longer holds the target's token: it is not listed, nor is anybody else.
       expect(await asker.registry.list()).toEqual([]);
@@ -52,7 +52,7 @@ describe('garbage in name claims', () => {
       await asker.ask('target', 'echo', i, { timeoutMs: 300 }).catch(() => undefined);
     }
     // A 64 MB claim costs a reader at most MAX_CLAIM_BYTES of it.
-    await raw.set(`${namespace}:name:target`, 'x'.repeat(64 * 1024 * 1024));
+    await raw.set(`${namespace}:name:{target}`, 'x'.repeat(64 * 1024 * 1024));
     const sentBefore = await bytesSentByRedis(raw);
     await asker.ask('target', 'echo', 'big', { timeoutMs: 300 }).catch(() => undefined);
     expect(await asker.registry.list()).toEqual([]);
@@ -69,10 +69,10 @@ describe('garbage in name claims', () => {
     const asker = await startSystem({ namespace, auth: { secret } });
     const raw = rawClient();
     for (const [i, value] of GARBAGE_CLAIMS.entries()) {
-      await raw.set(`${namespace}:name:target`, value);
+      await raw.set(`${namespace}:name:{target}`, value);
       expect(await asker.ask('target', 'echo', i)).toBe(i);
     }
-    await raw.del(`${namespace}:name:target`);
+    await raw.del(`${namespace}:name:{target}`);
     expect(await asker.ask('target', 'echo', 'deleted')).toBe('deleted');
     expect(asker.stats().invalidByReason['foreign-reply']).toBeUndefined();
   });
@@ -84,6 +84,9 @@ describe('garbage in registry entries', () => {
     const target = await served(namespace);
     const raw = rawClient();
     const future = String(Date.now() + 600_000);
+    // The genuine process's token (a stranger reads it from its claim), so that only the
+    // checks of each entry itself keep it out.
+    const token = String(await raw.get(`${namespace}:name:{${target.address}}`));
     const planted: Record<string, string | Buffer> = {
       huge: JSON.stringify({ address: 'huge', pid: 1, token: 'huge|n', pad: 'x'.repeat(5e6) }),
       deep: `${'['.repeat(200_000)}${']'.repeat(200_000)}`,
@@ -102,12 +105,39 @@ describe('garbage in registry entries', () => {
       }),
     };
     for (const [address, value] of Object.entries(planted)) {
-      await raw.set(`${namespace}:actor:${address}`, value);
-      await raw.zadd(`${namespace}:presence`, future, address);
+      // In a process of its own, and in the genuine process's hash.
+      await raw.hset(`${namespace}:actors:{${address}}`, address, value);
+      await raw.zadd(`${namespace}:processes`, future, address);
+      await raw.hset(
+        `${namespace}:actors:{${target.address}}`,
+        `${target.address}/${address}`,
+        value,
+      );
     }
+    const withToken = (fields: Record<string, unknown>) =>
+      JSON.stringify({ pid: 1, token, ...fields });
+    const inTarget: Record<string, string> = {
+      // Well formed, with the genuine token, but not at its own field.
+      [`${target.address}/moved`]: withToken({ address: `${target.address}/elsewhere` }),
+      // At its own field, with the genuine token, but of another process.
+      'other-1': withToken({ address: 'other-1' }),
+      // A field longer than any address.
+      [`${target.address}/${'x'.repeat(300)}`]: withToken({
+        address: `${target.address}/${'x'.repeat(300)}`,
+      }),
+    };
+    for (const [field, value] of Object.entries(inTarget)) {
+      await raw.hset(`${namespace}:actors:{${target.address}}`, field, value);
+    }
+    // Not a hash at all, for a process whose claim is held.
+    await raw.set(`${namespace}:name:{not-a-hash}`, 'not-a-hash|nonce0000000');
+    await raw.set(`${namespace}:actors:{not-a-hash}`, 'x');
+    await raw.zadd(`${namespace}:processes`, future, 'not-a-hash');
     const listed = await target.registry.list();
     expect(listed.map((info) => [info.name, info.address])).toEqual([['target', target.address]]);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(await target.registry.lookup('forged')).toBeUndefined();
+    expect(await target.registry.lookup(`${target.address}/moved`)).toBeUndefined();
+    expect(await target.registry.lookup('other-1')).toBeUndefined();
   });
 });

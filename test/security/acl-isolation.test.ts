@@ -76,13 +76,13 @@ const SCRIPT_REFUSED = /The user executing the script can't/;
 describe('isolation between namespace users', () => {
   it('ub may not read or write A’s keys, with no hint whether a key exists', async () => {
     const ub = redis.raw('ub');
-    const held = `${A}:name:vault`;
-    expect(await admin.exists(held, `${A}:values:secrets`, `${A}:presence`)).toBe(3);
+    const held = `${A}:name:{vault}`;
+    expect(await admin.exists(held, `${A}:values:secrets`, `${A}:processes`)).toBe(3);
     const reads = [
       ub.get(held),
-      ub.get(`${A}:name:nobody`),
+      ub.get(`${A}:name:{nobody}`),
       ub.hgetall(`${A}:values:secrets`),
-      ub.zrangebyscore(`${A}:presence`, '-inf', '+inf'),
+      ub.zrangebyscore(`${A}:processes`, '-inf', '+inf'),
       ub.mget(`${B}:ok`, held),
     ];
     const messages = (await Promise.all(reads.map(refusal))).map((error) => error.message);
@@ -93,7 +93,7 @@ describe('isolation between namespace users', () => {
       ub.set(held, 'ub|stolen'),
       ub.del(held),
       ub.hset(`${A}:values:secrets`, 'pin', '0'),
-      ub.pexpire(`${A}:presence`, 1),
+      ub.pexpire(`${A}:processes`, 1),
       ub.eval('return 1', 1, held),
     ];
     for (const error of await Promise.all(writes.map(refusal))) {
@@ -143,7 +143,7 @@ describe('isolation between namespace users', () => {
       logger: captureLogger(),
     });
     onTestFinished(() => b.stop());
-    expectPermissionError(await refusal(b.command(['GET', `${A}:name:vault`])), 'GET', 'ub');
+    expectPermissionError(await refusal(b.command(['GET', `${A}:name:{vault}`])), 'GET', 'ub');
     expectPermissionError(await refusal(b.command(['KEYS', '*'])), 'KEYS', 'ub');
     expect(await b.registry.list()).toEqual([]);
   });
@@ -170,7 +170,7 @@ describe('isolation between namespace users', () => {
     // ux: the namespace's ACL without PUBSUB NUMSUB, which the name-claim script runs
     // when someone else holds the name.
     await admin.call('ACL', 'SETUSER', 'ux', '-pubsub|numsub');
-    await admin.set(`${X}:name:taken`, 'elsewhere-1|nonce');
+    await admin.set(`${X}:name:{taken}`, 'elsewhere-1|nonce');
     const x = await ActorSystem.start({
       url: redis.url('ux'),
       namespace: X,
@@ -270,7 +270,7 @@ describe.skipIf(REDIS_MAJOR < 7)('commands the generated ACL never grants (ACL D
       ...['client|id', 'client|setname', 'auth', 'hello', 'ping', 'quit', 'reset', 'select'],
       ...['get', 'set', 'del', 'mget', 'getrange', 'pexpire', 'pttl'],
       ...['zadd', 'zrem', 'zrangebyscore', 'zremrangebyscore'],
-      ...['hset', 'hget', 'hmget', 'hgetall', 'hdel', 'hincrby'],
+      ...['hset', 'hget', 'hmget', 'hgetall', 'hdel', 'hincrby', 'hkeys', 'hstrlen'],
       ...['publish', 'subscribe', 'unsubscribe', 'punsubscribe', 'pubsub|numsub'],
       ...['eval', 'evalsha'],
     ].sort();

@@ -46,7 +46,7 @@ describe('names and addresses', () => {
     const namespace = uniqueNamespace();
     const system = await startSystem({ namespace, presenceTtlMs: 2000, presenceIntervalMs: 200 });
     const raw = rawClient();
-    const key = `${namespace}:name:${system.address}`;
+    const key = `${namespace}:name:{${system.address}}`;
     expect(String(await raw.get(key))).toMatch(new RegExp(`^${system.address}\\|`));
     // Lowered here: a refresh sets it back to 2000; without one it only goes down, then it is gone.
     await raw.pexpire(key, 1000);
@@ -72,12 +72,22 @@ describe('names and addresses', () => {
     await system.spawn(echo, { name: 'real' });
     const raw = rawClient();
     const forged = { name: 'clock', address: 'evil-1', host: 'evil', pid: 1, startedAt: 0 };
-    await raw.set(
-      `${namespace}:actor:evil-1`,
+    await raw.hset(
+      `${namespace}:actors:{evil-1}`,
+      'evil-1',
       JSON.stringify({ ...forged, token: 'evil-1|abcdefghijkl' }),
     );
-    await raw.zadd(`${namespace}:presence`, String(Date.now() + 3_600_000), 'evil-1');
+    await raw.zadd(`${namespace}:processes`, String(Date.now() + 3_600_000), 'evil-1');
+    // In the genuine process's own hash, with its token (readable in its claim), but no name claim.
+    const token = String(await raw.get(`${namespace}:name:{${system.address}}`));
+    const address = `${system.address}/evil`;
+    await raw.hset(
+      `${namespace}:actors:{${system.address}}`,
+      address,
+      JSON.stringify({ ...forged, address, token }),
+    );
     expect(await system.registry.lookup('clock')).toBeUndefined();
+    expect(await system.registry.lookup(address)).toBeUndefined();
     expect((await system.registry.list()).map((info) => info.name)).toEqual(['real']);
   });
 
@@ -88,14 +98,26 @@ describe('names and addresses', () => {
     await system.spawn(echo, { name: 'real' });
     const raw = rawClient();
     const token = 'evil-1|abcdefghijkl';
-    await raw.set(`${namespace}:name:evil-1`, token);
-    await raw.set(`${namespace}:name:clock`, token);
-    await raw.set(
-      `${namespace}:actor:evil-1`,
+    await raw.set(`${namespace}:name:{evil-1}`, token);
+    await raw.set(`${namespace}:name:{clock}`, token);
+    await raw.hset(
+      `${namespace}:actors:{evil-1}`,
+      'evil-1',
       JSON.stringify({ name: 'clock', address: 'evil-1', host: 'evil', pid: 1, token }),
     );
-    await raw.zadd(`${namespace}:presence`, String(Date.now() + 3_600_000), 'evil-1');
+    await raw.zadd(`${namespace}:processes`, String(Date.now() + 3_600_000), 'evil-1');
+    // Nor an unsigned one in the genuine process's hash, with its token and a name claim.
+    const genuine = String(await raw.get(`${namespace}:name:{${system.address}}`));
+    const address = `${system.address}/evil`;
+    const nonce = genuine.slice(genuine.lastIndexOf('|') + 1);
+    await raw.set(`${namespace}:name:{forged}`, `${address}|${nonce}`);
+    await raw.hset(
+      `${namespace}:actors:{${system.address}}`,
+      address,
+      JSON.stringify({ name: 'forged', address, host: 'evil', pid: 1, token: genuine }),
+    );
     expect(await system.registry.lookup('clock')).toBeUndefined();
+    expect(await system.registry.lookup('forged')).toBeUndefined();
     expect((await system.registry.list()).map((info) => info.name)).toEqual(['real']);
   });
 
@@ -145,16 +167,20 @@ describe('a child that dies before READY', () => {
     // Another live process (another container) already holds the child's address.
     const lookAlike = processAddress(1, undefined, pid);
     const lookAlikeClaim = `${lookAlike}|lookalike000`;
-    await raw.set(`${namespace}:name:${lookAlike}`, lookAlikeClaim, 'PX', 60_000);
+    await raw.set(`${namespace}:name:{${lookAlike}}`, lookAlikeClaim, 'PX', 60_000);
+    await raw.hset(`${namespace}:actors:{${lookAlike}}`, lookAlike, '{}');
     await open();
     const claimed = (await blocking.blpop(`${gate}:claimed`, 20))?.[1];
     expect(claimed).toBe(`${lookAlike}~2`);
     await expect(spawned).rejects.toBeInstanceOf(SpawnError);
     // A released claim holds ':' and the token it had (free to claim; see name-claims.ts).
     const child = claimed ?? '';
-    expect(await raw.get(`${namespace}:name:worker`)).toMatch(new RegExp(`^:${child}\\|`));
-    expect(await raw.get(`${namespace}:name:${child}`)).toMatch(new RegExp(`^:${child}\\|`));
-    expect(await raw.get(`${namespace}:name:${lookAlike}`)).toBe(lookAlikeClaim);
+    expect(await raw.get(`${namespace}:name:{worker}`)).toMatch(new RegExp(`^:${child}\\|`));
+    expect(await raw.get(`${namespace}:name:{${child}}`)).toMatch(new RegExp(`^:${child}\\|`));
+    // The child's registry entries went with its address; the look-alike's stay.
+    expect(await raw.exists(`${namespace}:actors:{${child}}`)).toBe(0);
+    expect(await raw.get(`${namespace}:name:{${lookAlike}}`)).toBe(lookAlikeClaim);
+    expect(await raw.hget(`${namespace}:actors:{${lookAlike}}`, lookAlike)).toBe('{}');
     // So the next child of that name claims it at once.
     const successor = await supervisor.spawn({ name: 'worker', module: 'test/fixtures/worker.ts' });
     expect((await system.registry.lookup('worker'))?.address).toBe(successor.address);

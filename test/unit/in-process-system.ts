@@ -2,7 +2,8 @@
  * An actor system's collaborators wired over the in-process broker: the
  * receive and send pipelines without Redis, for fast tests of their logic.
  * (Names cannot be claimed there: it runs no Lua. Every behaviour that
- * crosses Redis has its integration test elsewhere.)
+ * crosses Redis has its integration test elsewhere.) The broker here also
+ * takes the HSET and HDEL of registry entries (see UnitBroker).
  */
 import { EventEmitter } from 'node:events';
 import { onTestFinished } from 'vitest';
@@ -10,7 +11,12 @@ import { type SystemParts, assembleSystem } from '../../src/core/assemble.js';
 import type { ActorSystemEvents } from '../../src/core/events.js';
 import { type ActorSystemOptions, resolveActorSystemOptions } from '../../src/core/options.js';
 import type { SystemStats } from '../../src/core/stats.js';
-import { InProcessBroker, type InProcessTransport } from '../../src/transport/index.js';
+import {
+  type CommandArgument,
+  InProcessBroker,
+  type InProcessTransport,
+  type RespValue,
+} from '../../src/transport/index.js';
 import { captureLogger } from '../helpers.js';
 
 export interface InProcessSystem extends SystemParts {
@@ -72,7 +78,33 @@ export async function inProcessSystem(
   return { ...parts, address, transport, events, logger, stop };
 }
 
+/**
+ * The in-process broker plus the hash commands a spawn writes its registry
+ * entry with (HSET; HDEL when it stops): entries are kept, never read here.
+ */
+class UnitBroker extends InProcessBroker {
+  private readonly hashes = new Map<string, Map<string, string>>();
+
+  override command(args: readonly CommandArgument[]): RespValue {
+    const name = String(args[0] ?? '').toUpperCase();
+    const key = String(args[1] ?? '');
+    if (name !== 'HSET' && name !== 'HDEL') return super.command(args);
+    const hash = this.hashes.get(key) ?? new Map<string, string>();
+    this.hashes.set(key, hash);
+    let changed = 0;
+    if (name === 'HSET') {
+      for (let i = 2; i + 1 < args.length; i += 2) {
+        if (!hash.has(String(args[i]))) changed++;
+        hash.set(String(args[i]), String(args[i + 1]));
+      }
+    } else {
+      for (const field of args.slice(2)) if (hash.delete(String(field))) changed++;
+    }
+    return changed;
+  }
+}
+
 /** A fresh broker for one test. */
 export function broker(): InProcessBroker {
-  return new InProcessBroker();
+  return new UnitBroker();
 }
