@@ -322,8 +322,9 @@ export class NameTakenError extends RedisActorsError {
       NameTakenError.code,
       `an actor named "${actorName}" is already live in this namespace (see redis-actors ls). ` +
         `Choose another name, or stop that actor first. A name whose owner died without ` +
-        `stopping is free again once nothing subscribes it and its claim went unrefreshed ` +
-        `for two presence intervals (4 s by default), or at once when its supervisor saw it exit.`,
+        `stopping is free again once nothing subscribes it and its process's address claim ` +
+        `went unrefreshed for two presence intervals (4 s by default), or at once when its ` +
+        `supervisor saw it exit.`,
     );
   }
 }
