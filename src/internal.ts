@@ -12,6 +12,7 @@ export {
   definedTuning,
   TLS_ENV,
   connectTransport,
+  isClusterUrl,
   redactUrl,
   tlsFromEnvironment,
 } from './transport/index.js';

@@ -5,7 +5,7 @@
  */
 import { nanoid } from 'nanoid';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { ShuttingDownError, defineActor } from '../src/index.js';
+import { InvalidOptionError, ShuttingDownError, defineActor } from '../src/index.js';
 import {
   CommandTimeoutError,
   DebugLevel,
@@ -27,6 +27,20 @@ async function connect(options: Partial<RedisIpcOptions> & { component: string }
   onTestFinished(() => ipc.close());
   return Object.assign(ipc, { logged: logger.lines });
 }
+
+describe('redis-ipc on a Redis Cluster URL', () => {
+  it('is refused with InvalidOptionError saying to give one node or a standalone Redis', async () => {
+    const error = await RedisIpc.connect({
+      component: 'printer',
+      url: 'redis+cluster://user:secret@127.0.0.1:7000,127.0.0.1:7001',
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidOptionError);
+    expect((error as Error).message).toMatch(
+      /does not run on a Redis Cluster .*give it the URL of one node/,
+    );
+    expect((error as Error).message).not.toContain('secret');
+  });
+});
 
 describe('redis-ipc command queues', () => {
   it('sends commands in redis-ipc’s format and times out with CommandTimeoutError when nobody serves', async () => {

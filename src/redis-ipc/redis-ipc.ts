@@ -3,7 +3,7 @@
  * status hashes, event and debug channels, wire-compatible with the C library
  * and the Python module. One instance per component and thread.
  */
-import { ShuttingDownError } from '../errors.js';
+import { InvalidOptionError, ShuttingDownError } from '../errors.js';
 import type { Logger } from '../internal.js';
 import { createStderrLogger } from '../internal.js';
 import { RateLimitedLog } from '../internal.js';
@@ -16,6 +16,8 @@ import {
   definedTuning,
   type Transport,
   connectTransport,
+  isClusterUrl,
+  redactUrl,
   tlsFromEnvironment,
 } from '../internal.js';
 import { type CommandHandler, CommandServer, type ServeCommandsOptions } from './command-server.js';
@@ -193,6 +195,14 @@ export class RedisIpc {
     const url =
       options.url ??
       (options.ripc === true ? `unix://${redisIpcSocketPath()}` : resolveRedisUrl(undefined));
+    if (isClusterUrl(url)) {
+      // Its peers (redis-ipc in Python and C) speak classic pub/sub, which the cluster transport does not.
+      throw new InvalidOptionError(
+        'url',
+        `redis-ipc does not run on a Redis Cluster (${redactUrl(url)}); give it the URL of one node ` +
+          `(redis://host:port) or of a standalone Redis`,
+      );
+    }
     const transport = await connectTransport({
       ...DEFAULT_CONNECTION_TUNING,
       ...definedTuning(options),

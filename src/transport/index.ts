@@ -12,6 +12,7 @@ export type {
   TransportState,
 } from './transport.js';
 export { connectTransport } from './connect.js';
+export { isClusterUrl } from './cluster/cluster-url.js';
 export type { ConnectionTuning } from './connection-tuning.js';
 export {
   CONNECTION_TUNING_KEYS,
