@@ -67,7 +67,7 @@ export class ClaimCheck {
       return;
     }
     // The token: nobody who has not seen the stub can plant or swap the stored value.
-    const key = this.names.key('claim', envelope.id, nanoid(22));
+    const key = `${this.keyPrefix(channel, envelope.id)}${nanoid(22)}`;
     // Signed for its key, so that it cannot pass for another message's content.
     const stored: string | Buffer[] =
       auth === undefined
@@ -86,7 +86,8 @@ export class ClaimCheck {
     delete stub.body;
     delete stub.meta;
     delete stub.attachments;
-    // Same connection, same flush: Redis has the value before anyone sees the stub.
+    // Same connection, same flush (on a cluster too: the key is in the channel's slot), so
+    // Redis has the value before anyone sees the stub.
     this.transport.send(['SET', key, stored, 'PX', String(this.options.ttlMs)], (error) => {
       if (error !== null) callback(error, 0);
     });
@@ -142,15 +143,40 @@ export class ClaimCheck {
   }
 
   /**
-   * The key of a stub: only `<namespace>:claim:<stub id>:<token>` may be
-   * fetched or deleted. Throws for any other.
+   * The key of a stub: only `<namespace>:claim:{<its channel>}:<stub id>:<token>`
+   * may be fetched or deleted. Throws for any other.
    */
   keyOf(stub: Envelope): string {
-    const prefix = `${this.names.key('claim', stub.id)}:`;
+    const prefix = this.keyPrefix(this.names.channel(stub.to), stub.id);
     const key = stub.claim?.key;
     if (key === undefined || !key.startsWith(prefix) || !TOKEN.test(key.slice(prefix.length))) {
       throw new Error(`claim key must be ${prefix}<22-character token>`);
     }
     return key;
   }
+
+  /**
+   * `<namespace>:claim:{<channel's hash tag>}:<id>:`: the key lies in the slot
+   * of the channel the stub goes to, so that on a Redis Cluster the SET and the
+   * SPUBLISH travel on one connection to one node, in order.
+   */
+  private keyPrefix(channel: string, id: string): string {
+    return `${this.names.key('claim', `{${slotTagOf(channel)}}`, id)}:`;
+  }
+}
+
+/**
+ * What decides the slot of `channel`: the text of its hash tag when it has
+ * one (`{…}`, not empty), else the whole channel. A channel with `{}` right
+ * after its first `{` cannot be reproduced in a tag; its claims still work,
+ * only not in its slot.
+ */
+function slotTagOf(channel: string): string {
+  const open = channel.indexOf('{');
+  if (open === -1) return channel;
+  const close = channel.indexOf('}', open + 1);
+  // No `}` after it: the whole channel decides, and a tag of it ends at our own `}`.
+  if (close === -1) return channel;
+  if (close > open + 1) return channel.slice(open + 1, close);
+  return channel.replace(/[{}]/g, '_');
 }

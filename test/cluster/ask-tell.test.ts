@@ -59,6 +59,21 @@ describe('on a Redis Cluster', () => {
     await expect(client.ask('nobody-here', 'echo', 1)).rejects.toBeInstanceOf(NoRecipientError);
   });
 
+  it('claim-checks large asks and replies: the stored value waits in the slot of its channel', async () => {
+    const namespace = uniqueNamespace();
+    const server = await start(namespace);
+    const client = await start(namespace);
+    const names = Array.from({ length: 6 }, (_, i) => `big${i}`);
+    for (const name of names) await server.spawn(echo, { name });
+    const body = 'x'.repeat(3 * 1024 * 1024);
+    for (let round = 0; round < 5; round++) {
+      const replies = await Promise.all(names.map((name) => client.ask(name, 'echo', body)));
+      expect(replies.every((reply) => reply === body)).toBe(true);
+    }
+    const refused = { ...server.stats().invalidByReason, ...client.stats().invalidByReason };
+    expect(refused['claim-missing'] ?? 0).toBe(0);
+  });
+
   it('tells arrive in order', async () => {
     const namespace = uniqueNamespace();
     const server = await start(namespace);

@@ -58,25 +58,27 @@ describe('claim check against a stranger', () => {
     const { namespace, target, client, raw, publishStub, bytesSentByRedis } = await scene(true);
     const huge = Buffer.alloc(50 * 1024 * 1024, 0x20);
     const token = 'T'.repeat(22);
-    // Both key forms: today's (id only) and one with a token, as the sender makes them.
+    // Both key forms: an old one (id only) and one as the sender makes them (the channel's
+    // hash tag, the id, a token).
+    const genuineForm = `${namespace}:claim:{${namespace}:target}:lie-2:${token}`;
     await raw.set(`${namespace}:claim:lie-1`, huge);
-    await raw.set(`${namespace}:claim:lie-2:${token}`, huge);
+    await raw.set(genuineForm, huge);
     const before = await bytesSentByRedis();
     await publishStub('lie-1', `${namespace}:claim:lie-1`, 10);
-    await publishStub('lie-2', `${namespace}:claim:lie-2:${token}`, 10);
+    await publishStub('lie-2', genuineForm, 10);
     expect(await client.ask('target', 'count')).toBe(0);
     const sent = (await bytesSentByRedis()) - before;
     expect(sent).toBeLessThan(1024 * 1024);
     console.log(`claim check: 2 stubs understating 50 MiB values cost ${sent} bytes from Redis`);
     expect(target.stats().invalidByReason['bad-claim']).toBe(2);
     // The understated value was deleted, not left for the TTL.
-    expect(await raw.exists(`${namespace}:claim:lie-2:${token}`)).toBe(0);
+    expect(await raw.exists(genuineForm)).toBe(0);
   });
 
   it('a stored message whose header differs from its stub is refused', async () => {
     const { namespace, target, client, handled, raw, header, publishStub } = await scene();
     const token = 'U'.repeat(22);
-    const key = `${namespace}:claim:swap-1:${token}`;
+    const key = `${namespace}:claim:{${namespace}:target}:swap-1:${token}`;
     // Same id and kind as the stub, another sender and type: today only id and kind are compared.
     const stored = JSON.stringify({
       ...header('swap-1', { from: 'someone-else' }),
