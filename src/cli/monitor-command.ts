@@ -1,5 +1,5 @@
 import type { MonitorEvent } from '../index.js';
-import { PROBE_TYPE, printable, redactUrl } from '../internal.js';
+import { PROBE_TYPE, isClusterUrl, printable, redactUrl } from '../internal.js';
 import type { Command } from './command.js';
 import { connect, resolveUrl } from './connect.js';
 import { EXIT } from './usage.js';
@@ -112,9 +112,16 @@ Ctrl-C stops it.`,
       // Wire data, from anyone: no escape sequence reaches the terminal.
       process.stdout.write(`${printable(json ? JSON.stringify(line) : formatLine(line))}\n`);
     });
+    const url = resolveUrl(global);
     process.stderr.write(
-      `monitoring namespace "${system.namespace}" on ${redactUrl(resolveUrl(global))}; Ctrl-C to stop\n`,
+      `monitoring namespace "${system.namespace}" on ${redactUrl(url)}; Ctrl-C to stop\n`,
     );
+    if (isClusterUrl(url)) {
+      process.stderr.write(
+        'on a Redis Cluster the monitor sees channels that have a subscriber, from within a second ' +
+          'of their first one (sharded pub/sub has no patterns); publishes nobody receives are not shown\n',
+      );
+    }
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
