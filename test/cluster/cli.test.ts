@@ -82,6 +82,28 @@ describe('the CLI on a Redis Cluster', () => {
     expect(system.address).toBeTruthy();
   });
 
+  it('spawn runs a supervised tree that answers by name and comes back after kill -9', async () => {
+    const namespace = uniqueNamespace();
+    const spawned = cli(['spawn', 'actors/clock.ts', '--name', 'tick', '--count', '3'], namespace);
+    await spawned.waitForLine(/^Ctrl-C stops them$/);
+    const pids = (await spawned.waitForLines(/^spawned tick-\d /, 3)).map((line) =>
+      Number(/pid (\d+)/.exec(line)?.[1]),
+    );
+    const client = await ActorSystem.start({ url: cluster.url, namespace });
+    systems.push(client);
+    for (const name of ['tick-1', 'tick-2', 'tick-3']) {
+      expect(await client.ask(name, 'time')).toMatchObject({ iso: expect.any(String) as unknown });
+    }
+    process.kill(pids[1] as number, 'SIGKILL');
+    await spawned.waitForLine(/^restarted tick-2 /);
+    expect(await client.ask('tick-2', 'time')).toMatchObject({
+      iso: expect.any(String) as unknown,
+    });
+    spawned.signalGroup('SIGINT');
+    await spawned.waitForLines(/^tick-\d \(pid \d+\) stopped$/, 3);
+    await spawned.exited;
+  });
+
   it('monitor shows asks and replies on channels of every shard', async () => {
     const namespace = uniqueNamespace();
     const names = Array.from({ length: 6 }, (_, i) => `watched${i}`);
