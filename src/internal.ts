@@ -11,6 +11,7 @@ export {
   DEFAULT_CONNECTION_TUNING,
   definedTuning,
   TLS_ENV,
+  commandOnEveryNode,
   connectTransport,
   isClusterUrl,
   redactUrl,

@@ -46,6 +46,14 @@ export interface NamespaceAclOptions {
    * @default []
    */
   allow?: readonly string[];
+  /**
+   * Also grant what the cluster transport sends on a Redis Cluster: sharded
+   * pub/sub (SPUBLISH, SSUBSCRIBE, SUNSUBSCRIBE, PUBSUB SHARDNUMSUB, and PUBSUB
+   * SHARDCHANNELS for the monitor, which lists sharded channels of every
+   * namespace), CLUSTER SLOTS and ASKING.
+   * @default false
+   */
+  cluster?: boolean;
 }
 
 /**
@@ -94,6 +102,17 @@ const PUBSUB = [
   '+unsubscribe',
   '+punsubscribe',
   '+pubsub|numsub',
+];
+
+/** A Redis Cluster: sharded pub/sub, the slot map, and ASK redirects. */
+const CLUSTER = [
+  '+spublish',
+  '+ssubscribe',
+  '+sunsubscribe',
+  '+pubsub|shardnumsub',
+  '+pubsub|shardchannels',
+  '+cluster|slots',
+  '+asking',
 ];
 
 /** Lua scripts (name claims, shared-value writes): EVALSHA, and EVAL when the script cache lacks one. */
@@ -181,6 +200,7 @@ export function namespaceAclArguments(
     ...KEYS,
     ...PUBSUB,
     ...SCRIPTS,
+    ...(options.cluster === true ? CLUSTER : []),
     ...(ipc ? REDIS_IPC : []),
   ];
 }

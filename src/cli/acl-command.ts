@@ -1,6 +1,12 @@
-import { namespaceAclArguments, namespaceAclLine } from '../internal.js';
+import {
+  commandOnEveryNode,
+  isClusterUrl,
+  namespaceAclArguments,
+  namespaceAclLine,
+  tlsFromEnvironment,
+} from '../internal.js';
 import type { Command } from './command.js';
-import { withSystem } from './connect.js';
+import { resolveUrl, withSystem } from './connect.js';
 import { EXIT, UsageError } from './usage.js';
 
 /** `--allow lpush,ltrim,@hash` as `['lpush', 'ltrim', '@hash']`. */
@@ -16,7 +22,7 @@ export const aclCommand: Command = {
   name: 'acl',
   summary: 'print (or apply) the Redis ACL user a namespace needs',
   help: `usage: redis-actors acl <namespace> [--user u] [--password p] [--redis-ipc]
-         [--redis-ipc-components c1,c2] [--allow cmd,cmd,@category] [--apply]
+         [--redis-ipc-components c1,c2] [--allow cmd,cmd,@category] [--cluster] [--apply]
 
 Prints the ACL SETUSER line of a Redis user that may use namespace <namespace>
 and nothing else: its keys (~<namespace>:*), its channels (&<namespace>:*) and
@@ -38,6 +44,10 @@ application sends itself with system.command() (e.g. lpush,ltrim,lrange or
 @list), still on the namespace's keys only. --apply runs the line on the server
 (with --url or REDIS_URL of a user allowed to run ACL SETUSER) instead of
 printing it. Then connect as that user: redis://<user>:<password>@host:port.
+--cluster also grants what a Redis Cluster needs (SPUBLISH, SSUBSCRIBE,
+SUNSUBSCRIBE, PUBSUB SHARDNUMSUB and SHARDCHANNELS, CLUSTER SLOTS, ASKING); it is
+implied by a redis+cluster:// URL with --apply, which runs the line on every
+node (each node keeps its own users).
 See docs/SECURITY.md for what this isolates and what it does not.`,
   options: {
     user: { type: 'string' },
@@ -46,6 +56,7 @@ See docs/SECURITY.md for what this isolates and what it does not.`,
     'redis-ipc-components': { type: 'string' },
     allow: { type: 'string' },
     apply: { type: 'boolean' },
+    cluster: { type: 'boolean' },
   },
   async run({ positionals, values }, global) {
     const [namespace, ...extra] = positionals;
@@ -57,9 +68,23 @@ See docs/SECURITY.md for what this isolates and what it does not.`,
       redisIpc: values['redis-ipc'] === true,
       allow: list(values.allow),
       redisIpcComponents: list(values['redis-ipc-components']),
+      cluster: values.cluster === true,
     };
     if (values.apply !== true) {
       process.stdout.write(`${namespaceAclLine(namespace, options)}\n`);
+      return EXIT.ok;
+    }
+    const url = resolveUrl(global);
+    if (isClusterUrl(url)) {
+      const args = namespaceAclArguments(namespace, { ...options, cluster: true });
+      const nodes = await commandOnEveryNode(
+        url,
+        ['ACL', 'SETUSER', ...args],
+        tlsFromEnvironment(),
+      );
+      process.stdout.write(
+        `user "${args[0] ?? namespace}" may now use namespace "${namespace}" on all ${nodes.length} nodes\n`,
+      );
       return EXIT.ok;
     }
     const args = namespaceAclArguments(namespace, options);

@@ -13,6 +13,7 @@ export type {
 } from './transport.js';
 export { connectTransport } from './connect.js';
 export { isClusterUrl } from './cluster/cluster-url.js';
+export { commandOnEveryNode } from './cluster/every-node.js';
 export type { ConnectionTuning } from './connection-tuning.js';
 export {
   CONNECTION_TUNING_KEYS,
