@@ -32,7 +32,8 @@ export interface SubscriberConnectionOptions extends Omit<
 
 /**
  * Events: `ready` (connected; emitted again after each reconnect, once every
- * channel is resubscribed), `down` (error), `resubscribe-failed` (error; once
+ * channel is resubscribed), `moved` (sharded: a subscription was refused with
+ * MOVED, or ended by the server because its slot moved), `down` (error), `resubscribe-failed` (error; once
  * per outage; the resubscribe is retried every maxReconnectDelayMs until it
  * succeeds or the connection is closed), `listener-error` (error, channel: a
  * message handler threw; the message is lost, the subscription goes on).
@@ -96,7 +97,14 @@ export class SubscriberConnection extends EventEmitter {
       }
     });
     // Without a listener ioredis prints every connection error; the state events say enough.
-    this.redis.on('error', () => undefined);
+    this.redis.on('error', (error: Error) => {
+      // A cluster node ends the sharded subscriptions of a slot that moved away, unasked;
+      // ioredis finds no command for that SUNSUBSCRIBE and says so here. The owner re-reads
+      // the slot map and subscribes where the slot went.
+      if (options.sharded === true && /Last reply: sunsubscribe/i.test(error.message)) {
+        this.emit('moved');
+      }
+    });
     this.redis.on('close', () => {
       this.liveness.stop();
       clearTimeout(this.retryTimer);
