@@ -6,12 +6,14 @@
  * credited it.
  *
  * Each batch has an id, `<worker address>#<seq>`. A batch whose send fails is
- * sent again, with the same id, until it goes out: after a `ConnectionError`
+ * sent again, with the same id, until it goes out. After a `ConnectionError`
  * (Redis unreachable, or the connection broke with the send unanswered, so it
- * may or may not have gone out; the collector counts an id at most once)
- * after a pause that doubles from 250 ms up to 5 s, and while no collector
- * listens (not started yet, restarting) every 250 ms. A network outage never
- * ends the worker; it resumes when Redis can be reached again.
+ * may or may not have gone out; the collector counts an id at most once) the
+ * worker pauses (250 ms, doubling up to 5 s while sends keep failing), then
+ * waits for the connection to be back, and sends it again as a new message:
+ * one held for the connection would be refused as stale after 20 s. While no
+ * collector listens (not started yet, restarting) it tries every 250 ms. A
+ * network outage never ends the worker; it resumes when Redis is back.
  *
  * Anyone can tell a worker `done`, under any address, and the collector is
  * addressed by name while its `done` comes from its process address: so a
@@ -193,6 +195,33 @@ if (supervisor === undefined) {
 const yieldToMessages = () => new Promise((resolve) => setImmediate(resolve));
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Resolves after `ms`, or sooner when the system reports its connection restored. */
+function pauseUntilRestored(ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const wake = (): void => {
+      clearTimeout(timer);
+      system.off('connection-restored', wake);
+      resolve();
+    };
+    const timer = setTimeout(wake, ms);
+    system.on('connection-restored', wake);
+  });
+}
+
+/**
+ * Says once that no collector listens: at the first try before any batch went
+ * out; later, at the second try in a row (a collector that is done, told this
+ * worker so, and left meanwhile is not announced as gone), unless a `done` is
+ * being checked.
+ */
+function announceNoCollector(): void {
+  if (batches === 0 && unheard === 1) {
+    console.log(`waiting for a collector named "${collector}"…`);
+  } else if (batches > 0 && unheard === 2 && !doneHints.checking && doneHints.unchecked === 0) {
+    console.log(`no collector named "${collector}" answers any more; waiting for one…`);
+  }
+}
+
 /** A batch not sent yet, and how its sends went. */
 interface Outgoing {
   batch: Required<PiBatch>;
@@ -202,8 +231,8 @@ interface Outgoing {
 
 let seq = 0;
 let unsent: Outgoing | undefined;
-/** Whether the waiting line was printed since the last batch went out. */
-let waiting = false;
+/** Sends in a row that no collector received. */
+let unheard = 0;
 
 while (state.computing) {
   const outgoing: Outgoing = unsent ?? {
@@ -217,9 +246,8 @@ while (state.computing) {
     if (error instanceof ShuttingDownError) break;
     if (error instanceof NoRecipientError) {
       // No collector (yet, or restarting): nobody received it; the same batch goes again shortly.
-      if (supervisor === undefined && !waiting)
-        console.log(`waiting for a collector named "${collector}"…`);
-      waiting = true;
+      unheard++;
+      if (supervisor === undefined) announceNoCollector();
       await pause(NO_COLLECTOR_PAUSE_MS);
       continue;
     }
@@ -228,18 +256,21 @@ while (state.computing) {
     if (outgoing.failedSends++ === 0) {
       outgoing.firstFailedAt = Date.now();
       resends.batches++;
+      // The first sentence: what happened, without the advice that follows it.
+      const [what] = error.message.split('. ', 1);
       console.log(
-        `batch ${outgoing.batch.id} not sent (${error.message}); sending it again until Redis answers`,
+        `batch ${outgoing.batch.id} not sent (${what ?? ''}); sending it again until Redis answers`,
       );
     }
     resends.failedSends++;
     await pause(
       Math.min(RESEND_FIRST_PAUSE_MS * 2 ** (outgoing.failedSends - 1), RESEND_MAX_PAUSE_MS),
     );
+    while (!system.stats().connected) await pauseUntilRestored(RESEND_MAX_PAUSE_MS);
     continue;
   }
   unsent = undefined;
-  waiting = false;
+  unheard = 0;
   contributed += outgoing.batch.total;
   batches++;
   if (outgoing.firstFailedAt !== undefined) {
