@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActorSystem, PermissionError, defineActor } from '../../src/index.js';
+import { namespaceAclArguments } from '../../src/broker/index.js';
 import { assertBuildIsCurrent, runCommand, uniqueNamespace } from '../helpers.js';
 import { type TestCluster, startCluster } from './cluster.js';
 
@@ -58,6 +59,17 @@ describe('a namespace user on a Redis Cluster', () => {
     expect((await ls.exited).code).toBe(0);
     const listed = JSON.parse(ls.stdout.join('\n')) as { name?: string }[];
     expect(listed.map((actor) => actor.name).filter(Boolean)).toEqual(names);
+  });
+
+  it('a user without the cluster grants gets a PermissionError naming CLUSTER, not "no Redis"', async () => {
+    const namespace = uniqueNamespace();
+    const user = `u${namespace}`;
+    const args = namespaceAclArguments(namespace, { user, password: 'pw' });
+    for (const node of cluster.nodes) await cluster.admin(node).call('ACL', 'SETUSER', ...args);
+    const url = cluster.url.replace('redis+cluster://', `redis+cluster://${user}:pw@`);
+    const error = await ActorSystem.start({ url, namespace }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PermissionError);
+    expect((error as Error).message).toMatch(/CLUSTER/);
   });
 
   it("another namespace's user may not reach the first namespace's keys", async () => {

@@ -13,7 +13,12 @@
  * that have subscribers.
  */
 import { EventEmitter } from 'node:events';
-import { ConnectionError, InvalidOptionError, ShuttingDownError } from '../../errors.js';
+import {
+  ConnectionError,
+  InvalidOptionError,
+  PermissionError,
+  ShuttingDownError,
+} from '../../errors.js';
 import type { CommandConnection } from '../command-connection.js';
 import { tuningOf } from '../connection-tuning.js';
 import { redactUrl } from '../redis-url.js';
@@ -108,7 +113,7 @@ export class ClusterTransport extends EventEmitter<TransportEvents> implements T
       );
     } catch (error) {
       await transport.close();
-      if (error instanceof ConnectionError) throw error;
+      if (error instanceof ConnectionError || error instanceof PermissionError) throw error;
       throw new ConnectionError(transport.displayUrl, (error as Error).message, { cause: error });
     }
     transport.slots.startPeriodicRefresh();

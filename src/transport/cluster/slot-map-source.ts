@@ -4,6 +4,7 @@
  * may be the master now), again after a redirect, every few seconds, and
  * quickly while a node is down, until a failover shows in the map.
  */
+import { PermissionError } from '../../errors.js';
 import { CommandConnection } from '../command-connection.js';
 import { settledWithin } from '../../util/index.js';
 import type { NodeConnectionOptions } from './cluster-node.js';
@@ -99,6 +100,8 @@ export class SlotMapSource {
         this.adopt(map);
         return;
       } catch (error) {
+        // An ACL refusal is said as such, not as a cluster that is not there.
+        if (error instanceof PermissionError) throw error;
         failures.push(`${nodeKey(address.host, address.port)}: ${(error as Error).message}`);
       }
     }
