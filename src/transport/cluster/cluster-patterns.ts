@@ -31,6 +31,8 @@ export interface ShardedPatternParts {
 
 /** How often the masters are asked for matching channels. */
 const POLL_MS = 1000;
+/** Most channels followed at once. */
+const MAX_FOLLOWED = 10_000;
 
 export class ClusterPatterns {
   private readonly patterns = new Map<string, MessageHandler>();
@@ -109,17 +111,40 @@ export class ClusterPatterns {
 
   private async pollOnce(): Promise<void> {
     if (this.closed || this.patterns.size === 0) return;
-    const masters = this.parts.masters();
-    const found = new Map<string, ClusterNodeAddress>();
-    await Promise.all(
-      masters.map(async (master) => {
+    const listed = await Promise.all(
+      this.parts.masters().map(async (master) => {
+        const channels: string[] = [];
         for (const pattern of this.patterns.keys()) {
-          const channels = await this.parts.commandOn(master, ['PUBSUB', 'SHARDCHANNELS', pattern]);
-          if (!Array.isArray(channels)) continue;
-          for (const channel of channels) found.set(String(channel), master);
+          const reply = await this.parts.commandOn(master, ['PUBSUB', 'SHARDCHANNELS', pattern]);
+          if (Array.isArray(reply)) for (const channel of reply) channels.push(String(channel));
         }
+        return { master, channels };
       }),
     );
+    // Channels followed already come first: a flood of new ones cannot push them out.
+    const found = new Map<string, ClusterNodeAddress>();
+    const fresh: [string, ClusterNodeAddress][] = [];
+    let listedCount = 0;
+    for (const { master, channels } of listed) {
+      listedCount += channels.length;
+      for (const channel of channels) {
+        if (this.followed.get(channel) === master.key) found.set(channel, master);
+        else fresh.push([channel, master]);
+      }
+    }
+    for (const [channel, master] of fresh) {
+      if (found.size >= MAX_FOLLOWED) break;
+      found.set(channel, master);
+    }
+    if (found.size < listedCount) {
+      // Anyone may subscribe channels of the namespace: a million must not cost a million subscriptions.
+      this.parts.onListenerError(
+        new Error(
+          `more than ${MAX_FOLLOWED} sharded channels match; the monitor follows ${MAX_FOLLOWED}`,
+        ),
+        '(monitor)',
+      );
+    }
     await Promise.all([...found].map(([channel, master]) => this.follow(channel, master)));
     await this.dropLonely(found);
   }
