@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { isRunning, runCommand, uniqueNamespace } from './helpers.js';
+import type { PiStatus } from '../actors/pi-collector.js';
+import { until } from './forged.js';
+import { isRunning, runCommand, runTs, startSystem, uniqueNamespace } from './helpers.js';
 
 interface Summary {
   estimate: number;
@@ -114,6 +116,44 @@ describe('volunteer Monte-Carlo pi', () => {
     expect(summary.samples).toBeGreaterThanOrEqual(400 * BATCH);
     // The new worker-1 contributes under its new address (the old one's batches, if any, under the old).
     expect(summary.contributions.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('a volunteer whose collector goes away says so once, and contributes to the next one', async () => {
+    const namespace = uniqueNamespace();
+    const env = { REDIS_ACTORS_NAMESPACE: namespace };
+    // Collectors of their own, unsupervised, under the name a supervisor would give them.
+    const collector = () =>
+      runTs('actors/pi-collector.ts', ['--redis-actors-name=pi-collector'], env);
+    const system = await startSystem({ namespace });
+    const status = () => system.ask<PiStatus>('pi-collector', 'status').catch(() => undefined);
+    const first = collector();
+    await until(status, (s) => s !== undefined, 'the first collector answering');
+    const volunteer = runCommand(
+      'npm',
+      ['run', '--silent', 'pi:volunteer', '--', '--batch', String(BATCH)],
+      env,
+    );
+    const joined = await volunteer.waitForLine(/^volunteer \S+ computing for "pi-collector"/);
+    const address = joined.split(' ')[1];
+    const contributing = (s: PiStatus | undefined) =>
+      s?.contributions.some((each) => each.address === address) === true;
+    await until(status, contributing, 'the volunteer contributing');
+
+    first.signalGroup('SIGTERM'); // stops without telling anyone done
+    expect((await first.exited).code).toBe(0);
+    const gone = /^no collector named "pi-collector" answers any more; waiting for one…$/;
+    await volunteer.waitForLine(gone);
+    collector();
+    await until(status, contributing, 'the volunteer contributing to the second collector');
+    await system.ask('pi-collector', 'target', { samples: 1 });
+    expect(await volunteer.waitForLine(/^collector done: π ≈/)).toMatch(
+      /the collector credited this volunteer \d+ samples/,
+    );
+    expect((await volunteer.exited).code).toBe(0);
+    expect(volunteer.lines.filter((line) => gone.test(line))).toHaveLength(1);
+    expect(volunteer.lines.filter((line) => line.startsWith('waiting for a collector'))).toEqual(
+      [],
+    );
   });
 
   it('refuses bad arguments with a usage message', async () => {
