@@ -160,6 +160,13 @@ function connectionAdvice(url: string, detail: string): string {
       `The server refused the user or password: check the user:password part of the URL ` +
       `(redis://user:password@host:port), percent-encoding special characters.`
     );
+  if (/DENIED|protected mode/i.test(detail))
+    return (
+      `The server runs in protected mode: it takes clients from elsewhere than its own ` +
+      `machine only with a password. Set one (requirepass, or an ACL user) and put it in ` +
+      `the URL (redis://:password@host:port), or start redis-server with --protected-mode no ` +
+      `on a network you trust.`
+    );
   if (/NOAUTH|authentication required/i.test(detail))
     return (
       `The server needs a password: put it in the URL, redis://:password@host:port ` +

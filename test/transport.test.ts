@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { ActorSystem, ConnectionError, defineActor } from '../src/index.js';
 import { StandaloneTransport as Transport } from '../src/transport/standalone-transport.js';
 import {
@@ -114,6 +114,28 @@ describe('transport', () => {
     expect(refused).toBeInstanceOf(ConnectionError);
     expect((refused as Error).message).toContain(`redis://:***@127.0.0.1:${port}`);
     expect((refused as Error).message).not.toContain('hunter2');
+  });
+
+  it('a server in protected mode (DENIED to every command) is a ConnectionError saying what to do', async () => {
+    const net = await import('node:net');
+    // What redis-server in protected mode does to a client from another machine.
+    const server = net.createServer((socket) => {
+      socket.once('data', () => {
+        socket.end(
+          '-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user.\r\n',
+        );
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => {
+      server.close();
+    });
+    const { port } = server.address() as import('node:net').AddressInfo;
+    const error = await ActorSystem.start({ url: `redis://127.0.0.1:${port}` }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ConnectionError);
+    expect((error as Error).message).toMatch(/protected mode.*Set one \(requirepass/);
   });
 
   it('batches the commands of one event-loop turn into few writes', async () => {

@@ -415,8 +415,8 @@ export class CommandConnection extends EventEmitter {
       this.enqueueWrite(encodeCommand(step), (error, reply) => {
         if (failed) return;
         if (step[1] === 'ID') this.clientIdValue = typeof reply === 'number' ? reply : undefined;
-        // Old servers may refuse CLIENT SETNAME or CLIENT ID; that is cosmetic, not a failure.
-        if (error !== null && step[0] !== 'CLIENT') {
+        // Old servers (or an ACL) may refuse CLIENT SETNAME or CLIENT ID: cosmetic, not a failure.
+        if (error !== null && !(step[0] === 'CLIENT' && COSMETIC_REFUSAL.test(error.message))) {
           failed = true;
           const user = this.options.endpoint.username ?? 'default';
           this.socket?.destroy(handshakeFailure(String(step[0]), error, user));
@@ -485,6 +485,9 @@ export class CommandConnection extends EventEmitter {
 }
 
 function ignoreReply(): void {}
+
+/** How a server that is fine says no to CLIENT SETNAME or CLIENT ID (not DENIED, LOADING, …). */
+const COSMETIC_REFUSAL = /^(ERR unknown (sub)?command|ERR Unknown subcommand|NOPERM)/i;
 
 function isRun(entry: EncodedCommand | PublishRun): entry is PublishRun {
   return typeof entry === 'object' && !Array.isArray(entry);
