@@ -105,6 +105,8 @@ describe('pipelines over the in-process broker', () => {
       });
     const ns = server.names.namespace;
     const token = 'T'.repeat(22);
+    // The form a sender makes: the recipient channel's hash tag, the id, a token.
+    const claimKey = (id: string) => `${ns}:claim:{${server.names.channel(target)}}:${id}:${token}`;
     const publish = (text: string) =>
       new Promise<void>((resolve) => {
         stranger.publish(server.names.channel(target), text, () => {
@@ -114,8 +116,8 @@ describe('pipelines over the in-process broker', () => {
     // No token in the key: never fetched.
     await publish(stub('s1', `${ns}:claim:s1`, 5));
     // The stored value is not the declared size.
-    await stranger.command(['SET', `${ns}:claim:s2:${token}`, 'more than five bytes']);
-    await publish(stub('s2', `${ns}:claim:s2:${token}`, 5));
+    await stranger.command(['SET', claimKey('s2'), 'more than five bytes']);
+    await publish(stub('s2', claimKey('s2'), 5));
     // The stored header differs from the stub's.
     const stored = JSON.stringify({
       v: PROTOCOL_VERSION,
@@ -127,11 +129,11 @@ describe('pipelines over the in-process broker', () => {
       sentAt: Date.now(),
       body: 'swapped',
     });
-    await stranger.command(['SET', `${ns}:claim:s3:${token}`, stored]);
-    await publish(stub('s3', `${ns}:claim:s3:${token}`, Buffer.byteLength(stored)));
+    await stranger.command(['SET', claimKey('s3'), stored]);
+    await publish(stub('s3', claimKey('s3'), Buffer.byteLength(stored)));
     // An ask whose claim is gone: the asker is told.
     await publish(
-      stub('s4', `${ns}:claim:s4:${token}`, 10, {
+      stub('s4', claimKey('s4'), 10, {
         kind: 'ask',
         replyTo: 'stranger',
         deadline: Date.now() + 60_000,
