@@ -27,10 +27,16 @@ import {
 } from './cpu.js';
 import { median, printTable, target } from './report.js';
 import { Role } from './rpc.js';
+import { measurePresence, presenceLines, presenceOnly, presenceTargets } from './presence.js';
 import { measureSpawn } from './spawn.js';
 
 const { values } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, base: { type: 'string' } },
+  options: {
+    quick: { type: 'boolean', default: false },
+    base: { type: 'string' },
+    // Only the presence rows (bench/presence.ts).
+    presence: { type: 'boolean', default: false },
+  },
 });
 const quick = values.quick;
 const benchDir = path.dirname(new URL(import.meta.url).pathname);
@@ -50,6 +56,14 @@ const plan = quick
       latencyCount: 1000,
       latencyWarmup: 300,
       spawns: 3,
+      presence: {
+        idleMs: 4000,
+        askRounds: 1,
+        askMs: 1000,
+        askWarmupMs: 300,
+        peersWarmupMs: 3000,
+        quietWaitMs: 5000,
+      },
       large: [
         [1, 5],
         [16, 2],
@@ -67,6 +81,14 @@ const plan = quick
       latencyCount: 10_000,
       latencyWarmup: 2000,
       spawns: 20,
+      presence: {
+        idleMs: 10_000,
+        askRounds: 3,
+        askMs: 2000,
+        askWarmupMs: 500,
+        peersWarmupMs: 5000,
+        quietWaitMs: 10_000,
+      },
       large: [
         [1, 60],
         [16, 10],
@@ -77,6 +99,7 @@ const INFLIGHT = [1, 16, 256] as const;
 const TELL_WINDOW = 2000;
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
+if (values.presence) process.exit(await presenceOnly(plan.presence, log));
 
 interface LatencyResult {
   p50Us: number;
@@ -312,6 +335,10 @@ try {
     count: plan.spawns,
   });
 
+  log('presence: idle cost, many processes…');
+  const presence = await measurePresence(plan.presence, log);
+  mismatches += presence.mismatches;
+
   results.latency = { median: latency, runs: latencyRuns };
   results.throughput = Object.fromEntries(
     Object.entries(throughput).map(([inflight, row]) => [
@@ -366,6 +393,7 @@ try {
   results.subscribersDisconnected = subscribersDisconnected;
   results.connectionLosses = connectionLosses;
   results.spawn = spawn;
+  results.presence = presence;
 
   const at = (inflight: number, name: ContenderName) => median(throughput[inflight]?.[name] ?? []);
   const tellRate = (name: ContenderName) => median(tells[name] ?? []);
@@ -405,6 +433,7 @@ try {
     ...Object.entries(large).map(([size, row]) =>
       target(`${size} ask MB/s vs raw SET+GET`, row.ours / row.raw, '>=', 0.8),
     ),
+    ...presenceTargets(presence),
   ];
   results.targets = targets;
 
@@ -425,6 +454,7 @@ try {
     pendingMemory,
     large,
     spawn,
+    presence: presenceLines(presence),
     targets,
     subscribersDisconnected,
     connectionLosses,

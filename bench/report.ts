@@ -37,6 +37,8 @@ export interface Report {
   pendingMemory: { bytes: number };
   large: Record<string, { ours: number; raw: number }>;
   spawn: { oursP50Ms: number; bareP50Ms: number; idleRssMb: number };
+  /** The presence rows, as bench/presence.ts words them. */
+  presence: string[];
   targets: Target[];
   subscribersDisconnected: number;
   connectionLosses: number;
@@ -95,6 +97,7 @@ export function printTable(data: Report): void {
     `spawn to READY p50: ${data.spawn.oursP50Ms.toFixed(0)} ms (bare node + connect + exit: ${data.spawn.bareP50Ms.toFixed(0)} ms)`,
   );
   lines.push(`RSS of an idle actor process: ${data.spawn.idleRssMb.toFixed(1)} MB`);
+  lines.push(...data.presence);
   lines.push(
     `memory for 10k pending asks: ${(data.pendingMemory.bytes / 1024 / 1024).toFixed(1)} MB`,
   );
