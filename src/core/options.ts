@@ -177,13 +177,16 @@ export interface ActorSystemOptions extends Partial<ConnectionTuning> {
    */
   probeTimeoutMs?: number;
   /**
-   * How often this system refreshes its actors' presence in the registry.
+   * How often this system refreshes its process's address claim, the one key
+   * that keeps all its actors listed and its names held (one Lua script,
+   * whatever the number of actors).
    * @default 2000
    */
   presenceIntervalMs?: number;
   /**
-   * How long an actor stays listed after its host stopped refreshing it (e.g.
-   * died). Longer than a main-thread stall you consider healthy.
+   * How long an actor stays listed after its host stopped refreshing its
+   * address claim (e.g. died). Longer than a main-thread stall you consider
+   * healthy.
    * @default 10000
    */
   presenceTtlMs?: number;
