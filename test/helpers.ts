@@ -206,19 +206,7 @@ export function runCommand(
 }
 
 /** A free TCP port on 127.0.0.1 (released before returning, so a tiny race remains). */
-export async function freePort(): Promise<number> {
-  const net = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        resolve(typeof address === 'object' && address !== null ? address.port : 0);
-      });
-    });
-  });
-}
+export { freePort } from '../src/broker/local-cluster.js';
 
 /** A redis-server of this test's own (it may be killed or reconfigured), stopped when the test ends. */
 export async function startOwnRedis(
