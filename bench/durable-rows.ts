@@ -1,0 +1,145 @@
+/**
+ * The measuring steps of bench/durable.ts: a one-way row (producer against
+ * consumer, counted by the consumer, CPU sampled over the same interval), the
+ * wait for the consumer to catch up after it, a row of asks, and the
+ * markdown table.
+ */
+import { type CpuRun, type CpuSample, type Slice, cpuRun, watchCpu } from './cpu.js';
+import type { Role } from './rpc.js';
+
+export interface Contender {
+  label: string;
+  requester: Role;
+  responder: Role;
+}
+
+export interface RowTiming {
+  warmupMs: number;
+  rowMs: number;
+}
+
+/** What a producer's `tells` command answers: messages it sent, and those whose send failed. */
+interface Sent {
+  sent: number;
+  failed: number;
+}
+
+/**
+ * Messages a contender's producer had acknowledged and its consumer handled,
+ * over the whole run: after the last wait for the consumer to catch up they
+ * should be equal (lost: fewer handled; more: handled twice).
+ */
+export class OneWayTally {
+  acknowledged = 0;
+  handled = 0;
+  /** Waits for the consumer that stopped short of every acknowledged message. */
+  stalls = 0;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const handledSoFar = async (responder: Role) => (await responder.call<CpuSample>('cpu')).count;
+
+/**
+ * Waits until the consumer has handled every message its producer had
+ * acknowledged (backlogs differ: a producer may outrun its consumer), so
+ * that the next row does not share the machine with this one's tail. Gives
+ * up when the count has not moved for `stallMs`: messages that will never
+ * come (a pub/sub mailbox drops what overflows it).
+ */
+export async function catchUp(contender: Contender, tally: OneWayTally, stallMs = 3000) {
+  let last = await handledSoFar(contender.responder);
+  let movedAt = performance.now();
+  while (last < tally.acknowledged) {
+    await sleep(100);
+    const now = await handledSoFar(contender.responder);
+    if (now !== last) {
+      last = now;
+      movedAt = performance.now();
+    } else if (performance.now() - movedAt >= stallMs) {
+      tally.stalls++;
+      break;
+    }
+  }
+  tally.handled = last;
+}
+
+/** Producer at its window for `durationMs`, not measured (warm-up), then the consumer's catch-up. */
+export async function runOneWay(
+  contender: Contender,
+  tally: OneWayTally,
+  window: number,
+  durationMs: number,
+) {
+  const sent = await contender.requester.call<Sent>('tells', { window, durationMs });
+  tally.acknowledged += sent.sent - sent.failed;
+  await catchUp(contender, tally);
+}
+
+/**
+ * One measured one-way row: messages per second the consumer handled over
+ * `rowMs` after `warmupMs` of load, and the CPU per message of producer,
+ * consumer and Redis over the same interval; then the catch-up.
+ */
+export async function measureOneWay(
+  contender: Contender,
+  redisCpu: () => CpuSample,
+  tally: OneWayTally,
+  window: number,
+  timing: RowTiming,
+): Promise<{ perSecond: number; cpu: { run: CpuRun; slices: Slice[] } }> {
+  const sending = contender.requester.call<Sent>('tells', {
+    window,
+    // The load goes on after the interval, so that its last samples fall inside it.
+    durationMs: timing.warmupMs + timing.rowMs + 300,
+  });
+  const snapshots = await watchCpu(
+    contender,
+    redisCpu,
+    performance.now() + timing.warmupMs,
+    timing.rowMs,
+  );
+  const sent = await sending;
+  tally.acknowledged += sent.sent - sent.failed;
+  const first = snapshots[0]?.responder;
+  const last = snapshots.at(-1)?.responder;
+  const perSecond =
+    first === undefined || last === undefined
+      ? NaN
+      : ((last.count - first.count) * 1e9) / (last.atNs - first.atNs);
+  const cpu = cpuRun(snapshots, 'responder');
+  await catchUp(contender, tally);
+  return { perSecond, cpu };
+}
+
+/** Asks at `inflight` for `rowMs` after `warmupMs`, and their CPU per ask (counted by the requester). */
+export async function measureAsks(
+  contender: Contender,
+  redisCpu: () => CpuSample,
+  inflight: number,
+  timing: RowTiming,
+): Promise<{ perSecond: number; mismatches: number; cpu: { run: CpuRun; slices: Slice[] } }> {
+  const begun = performance.now();
+  const measuring = contender.requester.call<{ perSecond: number; mismatches: number }>(
+    'throughput',
+    { inflight, durationMs: timing.rowMs, warmupMs: timing.warmupMs, tailMs: 100 },
+  );
+  const snapshots = await watchCpu(contender, redisCpu, begun + timing.warmupMs, timing.rowMs);
+  const result = await measuring;
+  return { ...result, cpu: cpuRun(snapshots, 'requester') };
+}
+
+/** A markdown table, columns padded to their widest cell; right-aligned but the first. */
+export function markdownTable(header: string[], rows: string[][]): string {
+  const all = [header, ...rows];
+  const widths = header.map((_, column) =>
+    Math.max(3, ...all.map((cells) => (cells[column] ?? '').length)),
+  );
+  const line = (cells: string[]) =>
+    `| ${cells
+      .map((cell, column) =>
+        column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0),
+      )
+      .join(' | ')} |`;
+  const rule = `| ${widths.map((width, column) => (column === 0 ? '-'.repeat(width) : `${'-'.repeat(width - 1)}:`)).join(' | ')} |`;
+  return [line(header), rule, ...rows.map(line)].join('\n');
+}

@@ -1,0 +1,372 @@
+/**
+ * `npm run bench:durable [-- --quick]`: durable mailboxes (a Redis Stream per
+ * actor) against what a user would otherwise build, on a redis-server this
+ * bench starts itself (a unix socket, no persistence): a hand-written
+ * XADD / XREADGROUP + XACK + XDEL loop on ioredis, and a BullMQ queue and
+ * worker. Each contender is a producer process and a consumer process; the
+ * one-way rows count what the consumer handled while the producer keeps
+ * 2,000 sends unacknowledged, with the CPU per message of producer,
+ * consumer and Redis (bench/cpu.ts). redis-actors also gives durable asks/s
+ * at 256 in flight and the sequential ask latency of a durable mailbox next
+ * to a pub/sub one in the same processes. Rounds interleaved, medians;
+ * prints markdown tables and the targets, writes bench/durable-results.json,
+ * and exits non-zero when a message or reply did not match its request.
+ *
+ * `--bullmq-concurrency <n>` and `--bullmq-adds add|bulk` try BullMQ
+ * settings other than the defaults (the fastest found here, see
+ * bench/README.md).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import { startRedisServer } from 'redis-actors';
+import { CpuFigures, procCpuSampler, redisServerPid, waitForQuiet } from './cpu.js';
+import {
+  type Contender,
+  OneWayTally,
+  markdownTable,
+  measureAsks,
+  measureOneWay,
+  runOneWay,
+} from './durable-rows.js';
+import { median, target } from './report.js';
+import { Role } from './rpc.js';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    'bullmq-concurrency': { type: 'string', default: '64' },
+    'bullmq-adds': { type: 'string', default: 'add' },
+  },
+});
+const quick = values.quick;
+const bullmqConcurrency = Number(values['bullmq-concurrency']);
+const bullmqAdds = values['bullmq-adds'];
+if (!Number.isSafeInteger(bullmqConcurrency) || bullmqConcurrency < 1) {
+  throw new Error(`--bullmq-concurrency must be a positive integer, got ${bullmqConcurrency}`);
+}
+if (bullmqAdds !== 'add' && bullmqAdds !== 'bulk') {
+  throw new Error(`--bullmq-adds must be add or bulk, got ${bullmqAdds}`);
+}
+const plan = quick
+  ? {
+      rounds: 1,
+      warmupMs: 300,
+      rowMs: 2000,
+      shapeWarmupMs: 800,
+      quietWaitMs: 5000,
+      latencyRounds: 1,
+      latencyCount: 1000,
+      latencyWarmup: 300,
+    }
+  : {
+      rounds: 3,
+      warmupMs: 500,
+      rowMs: 2000,
+      shapeWarmupMs: 1500,
+      quietWaitMs: 15_000,
+      latencyRounds: 3,
+      latencyCount: 2000,
+      latencyWarmup: 500,
+    };
+/** Sends unacknowledged at most, in every one-way row (as main.ts's tells). */
+const WINDOW = 2000;
+const ASKS_IN_FLIGHT = 256;
+const benchDir = path.dirname(new URL(import.meta.url).pathname);
+const log = (line: string) => process.stderr.write(`${line}\n`);
+const bullmqVersion = (
+  JSON.parse(
+    fs.readFileSync(path.join(benchDir, '..', 'node_modules', 'bullmq', 'package.json'), 'utf8'),
+  ) as { version: string }
+).version;
+
+const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ra-bench-durable-'));
+const redis = await startRedisServer({ dir: runDir });
+const { socketPath } = redis;
+const redisCpu = procCpuSampler(await redisServerPid(socketPath, redis.pid));
+const namespace = `benchd${process.pid}`;
+log(
+  `bench:durable: ${quick ? 'quick' : 'full'} run on ${os.cpus().length} cores, Node ${process.version}, Redis at ${redis.url}`,
+);
+
+const roles = (tag: string, file: string, args: string[]) => ({
+  requester: Role.start(`${tag}-requester`, path.join(benchDir, 'roles', file), [
+    'requester',
+    ...args,
+  ]),
+  responder: Role.start(`${tag}-responder`, path.join(benchDir, 'roles', file), [
+    'responder',
+    ...args,
+  ]),
+});
+const contenders = {
+  rawStream: {
+    label: 'raw ioredis stream loop',
+    ...roles('stream', 'raw-stream.ts', [socketPath, `rawstream${process.pid}`]),
+  },
+  bullmq: {
+    label: `BullMQ ${bullmqVersion} (concurrency ${bullmqConcurrency}, ${bullmqAdds === 'add' ? 'queue.add' : 'addBulk of 100'})`,
+    ...roles('bullmq', 'bullmq.ts', [
+      socketPath,
+      `${namespace}-bullmq`,
+      String(bullmqConcurrency),
+      bullmqAdds,
+    ]),
+  },
+  ours: {
+    label: 'redis-actors durable',
+    ...roles('durable', 'ours-durable.ts', [redis.url, namespace]),
+  },
+} satisfies Record<string, Contender>;
+type Name = keyof typeof contenders;
+const names = Object.keys(contenders) as Name[];
+/** Contenders in the order of a round: reversed every other round, so that no one is always first. */
+const inRound = <T>(list: T[], round: number) => (round % 2 === 0 ? list : [...list].reverse());
+const tallies = Object.fromEntries(names.map((name) => [name, new OneWayTally()])) as Record<
+  Name,
+  OneWayTally
+>;
+
+let mismatches = 0;
+let waitedForQuietMs = 0;
+const quietPlease = async () => {
+  const waited = await waitForQuiet(plan.quietWaitMs);
+  if (waited > 1000) log(`  waited ${(waited / 1000).toFixed(1)} s for other work on this machine`);
+  waitedForQuietMs += waited;
+};
+const timing = { warmupMs: plan.warmupMs, rowMs: plan.rowMs };
+
+try {
+  // Consumers first (they create their group, subscribe, or start their worker).
+  for (const name of names) await contenders[name].responder.call('noop');
+  for (const name of names) await contenders[name].requester.call('noop');
+
+  log('warming up…');
+  for (const name of names) {
+    await runOneWay(contenders[name], tallies[name], WINDOW, plan.shapeWarmupMs);
+  }
+  const ours = contenders.ours;
+  await measureAsks(ours, redisCpu, ASKS_IN_FLIGHT, { warmupMs: 0, rowMs: plan.shapeWarmupMs });
+  for (const mailbox of ['durable', 'pubSub']) {
+    await ours.requester.call('latency', { mailbox, count: plan.latencyWarmup, warmup: 0 });
+  }
+
+  log('one-way: messages/s handled by the consumer, CPU per message…');
+  const oneWay: Partial<Record<Name, number[]>> = {};
+  const cpuOneWay = new CpuFigures();
+  for (let round = 0; round < plan.rounds; round++) {
+    for (const name of inRound(names, round)) {
+      await quietPlease();
+      const row = await measureOneWay(contenders[name], redisCpu, tallies[name], WINDOW, timing);
+      (oneWay[name] ??= []).push(row.perSecond);
+      cpuOneWay.add(name, row.cpu);
+      log(`  round ${round + 1}: ${name} ${Math.round(row.perSecond)}/s`);
+    }
+  }
+
+  log(`durable asks/s at ${ASKS_IN_FLIGHT} in flight, CPU per ask…`);
+  const durableAsks: number[] = [];
+  const cpuDurableAsk = new CpuFigures();
+  for (let round = 0; round < plan.rounds; round++) {
+    await quietPlease();
+    const row = await measureAsks(ours, redisCpu, ASKS_IN_FLIGHT, timing);
+    mismatches += row.mismatches;
+    durableAsks.push(row.perSecond);
+    cpuDurableAsk.add('ours', row.cpu);
+  }
+
+  log('sequential ask latency, durable and pub/sub mailbox…');
+  type Mailbox = 'durable' | 'pubSub';
+  interface Latency {
+    p50Us: number;
+    p99Us: number;
+    mismatches: number;
+  }
+  const latencyRuns: Record<Mailbox, Latency[]> = { durable: [], pubSub: [] };
+  for (let round = 0; round < plan.latencyRounds; round++) {
+    for (const mailbox of inRound<Mailbox>(['durable', 'pubSub'], round)) {
+      const result = await ours.requester.call<Latency>('latency', {
+        mailbox,
+        count: plan.latencyCount,
+        warmup: plan.latencyWarmup / 4,
+      });
+      mismatches += result.mismatches;
+      latencyRuns[mailbox].push(result);
+    }
+  }
+  // The median round (by p50), for both its p50 and p99.
+  const latency = (mailbox: Mailbox): Latency | undefined =>
+    [...latencyRuns[mailbox]].sort((a, b) => a.p50Us - b.p50Us)[
+      Math.floor(latencyRuns[mailbox].length / 2)
+    ];
+
+  // What the consumers saw that they should not have.
+  const oneWayMismatches = Object.fromEntries(
+    await Promise.all(
+      names.map(async (name) => [
+        name,
+        await contenders[name].responder.call<number>('oneWayMismatches'),
+      ]),
+    ),
+  ) as Record<Name, number>;
+  mismatches += Object.values(oneWayMismatches).reduce((sum, each) => sum + each, 0);
+  const bullmqFailedJobs = await contenders.bullmq.responder.call<number>('failedJobs');
+  const rawStreamLength = await contenders.rawStream.responder.call<number>('streamLength');
+  const oursDropped = await ours.responder.call<Record<string, number>>('dropped');
+  const oursStreams = await streamKeys(namespace);
+
+  const rate = (name: Name) => median(oneWay[name] ?? []);
+  const p50 = (mailbox: Mailbox) => latency(mailbox)?.p50Us ?? NaN;
+  const targets = [
+    target('durable tells/s vs BullMQ jobs/s', rate('ours') / rate('bullmq'), '>=', 2),
+    target('durable tells/s vs the raw stream loop', rate('ours') / rate('rawStream'), '>=', 0.7),
+    target('durable ask p50 vs pub/sub ask p50', p50('durable') / p50('pubSub'), '<=', 2),
+  ];
+
+  const k = (n: number) => `${(n / 1000).toFixed(1)}k`;
+  const cpuCells = (figures: CpuFigures, name: string) => {
+    const cpu = figures.figure(name);
+    return cpu === undefined
+      ? ['-', '-', '-']
+      : [
+          cpu.totalUs.toFixed(2),
+          `${cpu.requesterUs.toFixed(1)} + ${cpu.responderUs.toFixed(1)} + ${cpu.redisUs.toFixed(1)}`,
+          `${cpu.quietSlices}/${cpu.slices}`,
+        ];
+  };
+  const what: Record<Name, string> = {
+    rawStream: 'XADD → XREADGROUP, XACK + XDEL',
+    bullmq: 'jobs completed',
+    ours: 'durable tells',
+  };
+  const lines = [
+    markdownTable(
+      [
+        'contender',
+        'messages',
+        'per second',
+        'CPU µs per message',
+        'producer + consumer + Redis',
+        'quiet slices',
+      ],
+      [
+        ...names.map((name) => [
+          contenders[name].label,
+          what[name],
+          k(rate(name)),
+          ...cpuCells(cpuOneWay, name),
+        ]),
+        [
+          contenders.ours.label,
+          `asks, ${ASKS_IN_FLIGHT} in flight`,
+          k(median(durableAsks)),
+          ...cpuCells(cpuDurableAsk, 'ours'),
+        ],
+      ],
+    ),
+    '',
+    markdownTable(
+      ['sequential ask (redis-actors)', 'p50 µs', 'p99 µs'],
+      (
+        [
+          ['durable mailbox (bench-durable)', 'durable'],
+          ['pub/sub mailbox (bench-echo)', 'pubSub'],
+        ] as const
+      ).map(([label, mailbox]) => [
+        label,
+        (latency(mailbox)?.p50Us ?? NaN).toFixed(0),
+        (latency(mailbox)?.p99Us ?? NaN).toFixed(0),
+      ]),
+    ),
+    '',
+    ...targets.map(
+      (each) => `${each.met ? 'met ' : 'NOT '} ${each.what}: ${each.ratio} (goal ${each.goal})`,
+    ),
+  ];
+  for (const name of names) {
+    const { acknowledged, handled } = tallies[name];
+    if (handled !== acknowledged) {
+      lines.push(
+        `WARNING: ${contenders[name].label}: ${acknowledged} messages acknowledged to the producer, ${handled} handled (${handled < acknowledged ? 'lost' : 'handled twice'}: ${Math.abs(acknowledged - handled)})`,
+      );
+    }
+  }
+  if (oursStreams === 0) {
+    lines.push(
+      'NOTE: no Redis Stream under the namespace: this build (dist/) has no durable mailbox yet, the "durable" rows measured a pub/sub one',
+    );
+  }
+  const leastQuiet = Math.min(
+    ...[...cpuOneWay.figures(), ...cpuDurableAsk.figures()].map(
+      (figure) => figure.quietSlices / figure.slices,
+    ),
+  );
+  if (leastQuiet < 0.5) {
+    lines.push(
+      'WARNING: other work on this machine took CPU during most of a CPU row; rerun on a quiet machine before comparing CPU figures',
+    );
+  }
+  process.stdout.write(`\n${lines.join('\n')}\n`);
+
+  const output = {
+    date: new Date().toISOString(),
+    quick,
+    machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version },
+    plan,
+    window: WINDOW,
+    bullmq: { version: bullmqVersion, concurrency: bullmqConcurrency, adds: bullmqAdds },
+    mismatches,
+    oneWayMismatches,
+    oneWay: Object.fromEntries(
+      names.map((name) => [name, { median: rate(name), runs: oneWay[name] ?? [] }]),
+    ),
+    durableAsks: { inflight: ASKS_IN_FLIGHT, median: median(durableAsks), runs: durableAsks },
+    latency: {
+      median: { durable: latency('durable'), pubSub: latency('pubSub') },
+      runs: latencyRuns,
+    },
+    cpuPerMessage: { oneWay: cpuOneWay, durableAsks: cpuDurableAsk },
+    delivered: tallies,
+    bullmqFailedJobs,
+    rawStreamLengthAfter: rawStreamLength,
+    oursDropped,
+    oursStreamKeys: oursStreams,
+    waitedForQuietMs: Math.round(waitedForQuietMs),
+    targets,
+  };
+  fs.writeFileSync(
+    path.join(benchDir, 'durable-results.json'),
+    `${JSON.stringify(output, null, 2)}\n`,
+  );
+  log('results written to bench/durable-results.json');
+  if (mismatches > 0) {
+    log(`FAILED: ${mismatches} messages or replies did not match their requests`);
+    process.exitCode = 1;
+  }
+} finally {
+  for (const name of names) {
+    await contenders[name].requester.stop();
+    await contenders[name].responder.stop();
+  }
+  await redis.stop();
+  fs.rmSync(runDir, { recursive: true, force: true });
+}
+
+/** Keys of type stream under `prefix` (a durable mailbox is one). */
+async function streamKeys(prefix: string): Promise<number> {
+  const probe = new Redis({ path: socketPath });
+  try {
+    let found = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await probe.scan(cursor, 'MATCH', `${prefix}*`, 'TYPE', 'stream');
+      found += keys.length;
+      cursor = next;
+    } while (cursor !== '0');
+    return found;
+  } finally {
+    probe.disconnect();
+  }
+}
