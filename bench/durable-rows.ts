@@ -1,10 +1,9 @@
 /**
  * The measuring steps of bench/durable.ts: a one-way row (producer against
  * consumer, counted by the consumer, CPU sampled over the same interval), the
- * wait for the consumer to catch up after it, a row of asks, and the
- * markdown table.
+ * wait for the consumer to catch up after it, and a row of asks.
  */
-import { type CpuRun, type CpuSample, type Slice, cpuRun, watchCpu } from './cpu.js';
+import { type CpuRun, type CpuSample, type Slice, type Snapshot, cpuRun, watchCpu } from './cpu.js';
 import type { Role } from './rpc.js';
 
 export interface Contender {
@@ -75,10 +74,22 @@ export async function runOneWay(
   await catchUp(contender, tally);
 }
 
+/** A one-way row's CPU: sliced during the load (cpu.ts), and over the whole cycle. */
+export interface OneWayCpu {
+  /** The three processes over the measured interval, cut in slices (cpu.ts's figure). */
+  duringLoad: { run: CpuRun; slices: Slice[] };
+  /**
+   * One slice from just before the producer starts (nothing waiting) until the
+   * consumer has handled every message acknowledged to it: all the CPU those
+   * messages cost, however far the producer ran ahead of the consumer.
+   */
+  wholeCycle: { run: CpuRun; slices: Slice[] };
+}
+
 /**
  * One measured one-way row: messages per second the consumer handled over
- * `rowMs` after `warmupMs` of load, and the CPU per message of producer,
- * consumer and Redis over the same interval; then the catch-up.
+ * `rowMs` after `warmupMs` of load, the producer's acknowledged sends per
+ * second over the whole load, and the CPU (OneWayCpu); then the catch-up.
  */
 export async function measureOneWay(
   contender: Contender,
@@ -86,12 +97,12 @@ export async function measureOneWay(
   tally: OneWayTally,
   window: number,
   timing: RowTiming,
-): Promise<{ perSecond: number; cpu: { run: CpuRun; slices: Slice[] } }> {
-  const sending = contender.requester.call<Sent>('tells', {
-    window,
-    // The load goes on after the interval, so that its last samples fall inside it.
-    durationMs: timing.warmupMs + timing.rowMs + 300,
-  });
+): Promise<{ perSecond: number; acknowledgedPerSecond: number; cpu: OneWayCpu }> {
+  // The consumer has caught up with the previous row: nothing waits in Redis.
+  const before = await snapshotNow(contender, redisCpu);
+  const loadMs = timing.warmupMs + timing.rowMs + 300;
+  // The load goes on 300 ms after the interval, so that its last samples fall inside it.
+  const sending = contender.requester.call<Sent>('tells', { window, durationMs: loadMs });
   const snapshots = await watchCpu(
     contender,
     redisCpu,
@@ -106,9 +117,23 @@ export async function measureOneWay(
     first === undefined || last === undefined
       ? NaN
       : ((last.count - first.count) * 1e9) / (last.atNs - first.atNs);
-  const cpu = cpuRun(snapshots, 'responder');
   await catchUp(contender, tally);
-  return { perSecond, cpu };
+  const after = await snapshotNow(contender, redisCpu);
+  return {
+    perSecond,
+    acknowledgedPerSecond: ((sent.sent - sent.failed) * 1000) / loadMs,
+    cpu: {
+      duringLoad: cpuRun(snapshots, 'responder'),
+      wholeCycle: cpuRun([before, after], 'responder'),
+    },
+  };
+}
+
+/** The three processes and the machine, sampled now (watchCpu's one slice of 0 ms: its first edge). */
+async function snapshotNow(contender: Contender, redisCpu: () => CpuSample): Promise<Snapshot> {
+  const [snapshot] = await watchCpu(contender, redisCpu, performance.now(), 0);
+  if (snapshot === undefined) throw new Error('watchCpu took no snapshot');
+  return snapshot;
 }
 
 /** Asks at `inflight` for `rowMs` after `warmupMs`, and their CPU per ask (counted by the requester). */
@@ -126,20 +151,4 @@ export async function measureAsks(
   const snapshots = await watchCpu(contender, redisCpu, begun + timing.warmupMs, timing.rowMs);
   const result = await measuring;
   return { ...result, cpu: cpuRun(snapshots, 'requester') };
-}
-
-/** A markdown table, columns padded to their widest cell; right-aligned but the first. */
-export function markdownTable(header: string[], rows: string[][]): string {
-  const all = [header, ...rows];
-  const widths = header.map((_, column) =>
-    Math.max(3, ...all.map((cells) => (cells[column] ?? '').length)),
-  );
-  const line = (cells: string[]) =>
-    `| ${cells
-      .map((cell, column) =>
-        column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0),
-      )
-      .join(' | ')} |`;
-  const rule = `| ${widths.map((width, column) => (column === 0 ? '-'.repeat(width) : `${'-'.repeat(width - 1)}:`)).join(' | ')} |`;
-  return [line(header), rule, ...rows.map(line)].join('\n');
 }

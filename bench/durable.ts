@@ -23,10 +23,10 @@ import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { startRedisServer } from 'redis-actors';
 import { CpuFigures, procCpuSampler, redisServerPid, waitForQuiet } from './cpu.js';
+import { type Latency, printDurableReport } from './durable-report.js';
 import {
   type Contender,
   OneWayTally,
-  markdownTable,
   measureAsks,
   measureOneWay,
   runOneWay,
@@ -154,15 +154,21 @@ try {
   }
 
   log('one-way: messages/s handled by the consumer, CPU per message…');
-  const oneWay: Partial<Record<Name, number[]>> = {};
-  const cpuOneWay = new CpuFigures();
+  const handled: Partial<Record<Name, number[]>> = {};
+  const acknowledged: Partial<Record<Name, number[]>> = {};
+  const cpuWholeCycle = new CpuFigures();
+  const cpuDuringLoad = new CpuFigures();
   for (let round = 0; round < plan.rounds; round++) {
     for (const name of inRound(names, round)) {
       await quietPlease();
       const row = await measureOneWay(contenders[name], redisCpu, tallies[name], WINDOW, timing);
-      (oneWay[name] ??= []).push(row.perSecond);
-      cpuOneWay.add(name, row.cpu);
-      log(`  round ${round + 1}: ${name} ${Math.round(row.perSecond)}/s`);
+      (handled[name] ??= []).push(row.perSecond);
+      (acknowledged[name] ??= []).push(row.acknowledgedPerSecond);
+      cpuWholeCycle.add(name, row.cpu.wholeCycle);
+      cpuDuringLoad.add(name, row.cpu.duringLoad);
+      log(
+        `  round ${round + 1}: ${name} ${Math.round(row.perSecond)}/s handled, ${Math.round(row.acknowledgedPerSecond)}/s acknowledged`,
+      );
     }
   }
 
@@ -179,11 +185,6 @@ try {
 
   log('sequential ask latency, durable and pub/sub mailbox…');
   type Mailbox = 'durable' | 'pubSub';
-  interface Latency {
-    p50Us: number;
-    p99Us: number;
-    mismatches: number;
-  }
   const latencyRuns: Record<Mailbox, Latency[]> = { durable: [], pubSub: [] };
   for (let round = 0; round < plan.latencyRounds; round++) {
     for (const mailbox of inRound<Mailbox>(['durable', 'pubSub'], round)) {
@@ -217,98 +218,42 @@ try {
   const oursDropped = await ours.responder.call<Record<string, number>>('dropped');
   const oursStreams = await streamKeys(namespace);
 
-  const rate = (name: Name) => median(oneWay[name] ?? []);
+  const rate = (name: Name) => median(handled[name] ?? []);
   const p50 = (mailbox: Mailbox) => latency(mailbox)?.p50Us ?? NaN;
   const targets = [
     target('durable tells/s vs BullMQ jobs/s', rate('ours') / rate('bullmq'), '>=', 2),
     target('durable tells/s vs the raw stream loop', rate('ours') / rate('rawStream'), '>=', 0.7),
     target('durable ask p50 vs pub/sub ask p50', p50('durable') / p50('pubSub'), '<=', 2),
   ];
-
-  const k = (n: number) => `${(n / 1000).toFixed(1)}k`;
-  const cpuCells = (figures: CpuFigures, name: string) => {
-    const cpu = figures.figure(name);
-    return cpu === undefined
-      ? ['-', '-', '-']
-      : [
-          cpu.totalUs.toFixed(2),
-          `${cpu.requesterUs.toFixed(1)} + ${cpu.responderUs.toFixed(1)} + ${cpu.redisUs.toFixed(1)}`,
-          `${cpu.quietSlices}/${cpu.slices}`,
-        ];
-  };
-  const what: Record<Name, string> = {
+  const counted: Record<Name, string> = {
     rawStream: 'XADD → XREADGROUP, XACK + XDEL',
     bullmq: 'jobs completed',
     ours: 'durable tells',
   };
-  const lines = [
-    markdownTable(
-      [
-        'contender',
-        'messages',
-        'per second',
-        'CPU µs per message',
-        'producer + consumer + Redis',
-        'quiet slices',
-      ],
-      [
-        ...names.map((name) => [
-          contenders[name].label,
-          what[name],
-          k(rate(name)),
-          ...cpuCells(cpuOneWay, name),
-        ]),
-        [
-          contenders.ours.label,
-          `asks, ${ASKS_IN_FLIGHT} in flight`,
-          k(median(durableAsks)),
-          ...cpuCells(cpuDurableAsk, 'ours'),
-        ],
-      ],
-    ),
-    '',
-    markdownTable(
-      ['sequential ask (redis-actors)', 'p50 µs', 'p99 µs'],
-      (
-        [
-          ['durable mailbox (bench-durable)', 'durable'],
-          ['pub/sub mailbox (bench-echo)', 'pubSub'],
-        ] as const
-      ).map(([label, mailbox]) => [
-        label,
-        (latency(mailbox)?.p50Us ?? NaN).toFixed(0),
-        (latency(mailbox)?.p99Us ?? NaN).toFixed(0),
-      ]),
-    ),
-    '',
-    ...targets.map(
-      (each) => `${each.met ? 'met ' : 'NOT '} ${each.what}: ${each.ratio} (goal ${each.goal})`,
-    ),
-  ];
-  for (const name of names) {
-    const { acknowledged, handled } = tallies[name];
-    if (handled !== acknowledged) {
-      lines.push(
-        `WARNING: ${contenders[name].label}: ${acknowledged} messages acknowledged to the producer, ${handled} handled (${handled < acknowledged ? 'lost' : 'handled twice'}: ${Math.abs(acknowledged - handled)})`,
-      );
-    }
-  }
-  if (oursStreams === 0) {
-    lines.push(
-      'NOTE: no Redis Stream under the namespace: this build (dist/) has no durable mailbox yet, the "durable" rows measured a pub/sub one',
-    );
-  }
-  const leastQuiet = Math.min(
-    ...[...cpuOneWay.figures(), ...cpuDurableAsk.figures()].map(
-      (figure) => figure.quietSlices / figure.slices,
-    ),
-  );
-  if (leastQuiet < 0.5) {
-    lines.push(
-      'WARNING: other work on this machine took CPU during most of a CPU row; rerun on a quiet machine before comparing CPU figures',
-    );
-  }
-  process.stdout.write(`\n${lines.join('\n')}\n`);
+  printDurableReport({
+    oneWay: names.map((name) => ({
+      name,
+      label: contenders[name].label,
+      what: counted[name],
+      handledPerSecond: rate(name),
+      acknowledgedPerSecond: median(acknowledged[name] ?? []),
+      tally: tallies[name],
+    })),
+    cpuWholeCycle,
+    cpuDuringLoad,
+    asks: {
+      label: 'redis-actors durable',
+      inflight: ASKS_IN_FLIGHT,
+      perSecond: median(durableAsks),
+      cpu: cpuDurableAsk,
+    },
+    latency: [
+      { label: 'redis-actors, durable mailbox (bench-durable)', result: latency('durable') },
+      { label: 'redis-actors, pub/sub mailbox (bench-echo)', result: latency('pubSub') },
+    ],
+    targets,
+    durableStreams: oursStreams,
+  });
 
   const output = {
     date: new Date().toISOString(),
@@ -320,14 +265,29 @@ try {
     mismatches,
     oneWayMismatches,
     oneWay: Object.fromEntries(
-      names.map((name) => [name, { median: rate(name), runs: oneWay[name] ?? [] }]),
+      names.map((name) => [
+        name,
+        {
+          handledPerSecond: { median: rate(name), runs: handled[name] ?? [] },
+          acknowledgedPerSecond: {
+            median: median(acknowledged[name] ?? []),
+            runs: acknowledged[name] ?? [],
+          },
+        },
+      ]),
     ),
     durableAsks: { inflight: ASKS_IN_FLIGHT, median: median(durableAsks), runs: durableAsks },
     latency: {
       median: { durable: latency('durable'), pubSub: latency('pubSub') },
       runs: latencyRuns,
     },
-    cpuPerMessage: { oneWay: cpuOneWay, durableAsks: cpuDurableAsk },
+    cpuPerMessage: {
+      about:
+        'CPU µs (user + system) per message of producer/requester + consumer/responder + Redis server. oneWayWholeCycle: from just before the load until the consumer handled every acknowledged message, one slice per round (quiet: other processes used at most 0.3 cores). oneWayDuringLoad and durableAsks: the measured interval in 250 ms slices, the quiet ones, the middle half by CPU per message, pooled (bench/cpu.ts).',
+      oneWayWholeCycle: cpuWholeCycle,
+      oneWayDuringLoad: cpuDuringLoad,
+      durableAsks: cpuDurableAsk,
+    },
     delivered: tallies,
     bullmqFailedJobs,
     rawStreamLengthAfter: rawStreamLength,
