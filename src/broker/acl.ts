@@ -115,6 +115,29 @@ const CLUSTER = [
   '+asking',
 ];
 
+/**
+ * Durable mailboxes: a stream per name with its group (XADD, XLEN, XREADGROUP,
+ * XACK, XDEL, XPENDING, XCLAIM, XRANGE, XGROUP CREATE and DELCONSUMER), the
+ * wake-up list readers block on (LPUSH, LTRIM, BLPOP), and EXISTS of a name's
+ * settings. Not CLIENT UNBLOCK: a stopping reader then waits out its BLPOP (1 s).
+ */
+const DURABLE = [
+  '+exists',
+  '+xadd',
+  '+xlen',
+  '+xreadgroup',
+  '+xack',
+  '+xdel',
+  '+xpending',
+  '+xclaim',
+  '+xrange',
+  '+xgroup|create',
+  '+xgroup|delconsumer',
+  '+lpush',
+  '+ltrim',
+  '+blpop',
+];
+
 /** Lua scripts (name claims, shared-value writes): EVALSHA, and EVAL when the script cache lacks one. */
 const SCRIPTS = ['+eval', '+evalsha'];
 
@@ -199,6 +222,7 @@ export function namespaceAclArguments(
     ...CONNECTION,
     ...KEYS,
     ...PUBSUB,
+    ...DURABLE,
     ...SCRIPTS,
     ...(options.cluster === true ? CLUSTER : []),
     ...(ipc ? REDIS_IPC : []),

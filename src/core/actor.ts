@@ -38,6 +38,13 @@ export interface MessageInfo {
   readonly sentAt: number;
   /** For asks: when the asker stops waiting, in ms since the epoch. */
   readonly deadline: number | undefined;
+  /**
+   * 1 on the first delivery. A message of a durable mailbox is delivered
+   * again after its handler failed or its consumer died: the id stays the same.
+   */
+  readonly deliveryCount: number;
+  /** Whether it came from a durable mailbox (at-least-once: it may be a redelivery). */
+  readonly durable: boolean;
 }
 
 /** Sending messages: available on the actor system and inside handlers. */

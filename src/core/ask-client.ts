@@ -3,9 +3,11 @@
  * their timeouts, and what each outcome means for the caller. Every ask
  * settles exactly once: a reply, a typed error, or its timeout.
  */
+import type { AppendCallback } from '../durable/index.js';
 import {
   AskTimeoutError,
   InvalidOptionError,
+  MailboxFullError,
   NoRecipientError,
   ShuttingDownError,
 } from '../errors.js';
@@ -70,9 +72,10 @@ export class AskClient {
   }
 
   /**
-   * Tells `to` as `from`. Resolves once Redis delivered it to a subscriber;
-   * NoRecipientError when nobody listens. An un-awaited failure is counted
-   * (`deadLetter`), never an unhandled rejection.
+   * Tells `to` as `from`. Resolves once Redis delivered it to a subscriber,
+   * or stored it in the durable mailbox of `to`; NoRecipientError when
+   * nobody listens and `to` has no durable mailbox. An un-awaited failure is
+   * counted (`deadLetter`), never an unhandled rejection.
    */
   tell(from: string, to: string, type: string, body: unknown, internal: boolean): Promise<void> {
     const told = new Promise<void>((resolve, reject) => {
@@ -80,30 +83,72 @@ export class AskClient {
         reject(new ShuttingDownError());
         return;
       }
-      const { outbox, names, diagnostics } = this.parts;
+      const { outbox, names } = this.parts;
       const channel = names.channel(to);
-      outbox.send(
-        tellEnvelope(outbox.nextId(), from, to, type),
-        body,
-        channel,
-        (error, receivers) => {
-          if (error !== null) {
-            reject(error);
-          } else if (receivers === 0) {
-            diagnostics.drop(
-              'deadLetter',
-              'dead-letter',
-              `tell "${type}" to ${to} reached no subscriber`,
-            );
-            reject(new NoRecipientError(to, channel));
-          } else {
-            resolve();
-          }
-        },
-      );
+      const envelope = tellEnvelope(outbox.nextId(), from, to, type);
+      if (outbox.isDurable(to)) {
+        outbox.sendDurable(envelope, body, to, this.tellAppended(to, type, resolve, reject));
+        return;
+      }
+      outbox.send(envelope, body, channel, (error, receivers) => {
+        if (error !== null) reject(error);
+        else if (receivers > 0) resolve();
+        // Nobody subscribes the name: it may have a durable mailbox.
+        else outbox.sendDurable(envelope, body, to, this.tellAppended(to, type, resolve, reject));
+      });
     });
     told.catch(ignore);
     return told;
+  }
+
+  /** How a tell to a durable mailbox settles. */
+  private tellAppended(
+    to: string,
+    type: string,
+    resolve: () => void,
+    reject: (error: Error) => void,
+  ): AppendCallback {
+    return (error, outcome) => {
+      const { diagnostics, names } = this.parts;
+      if (error !== null) reject(error);
+      else if (outcome.kind === 'appended') resolve();
+      else if (outcome.kind === 'not-durable') {
+        diagnostics.drop(
+          'deadLetter',
+          'dead-letter',
+          `tell "${type}" to ${to} reached no subscriber`,
+        );
+        reject(new NoRecipientError(to, names.channel(to)));
+      } else {
+        diagnostics.drop(
+          'mailboxFull',
+          'mailbox-full',
+          `durable mailbox of ${to} is full (${outcome.capacity}); overflow policy "${outcome.overflow}"`,
+        );
+        if (outcome.overflow === 'reject') reject(new MailboxFullError(to, outcome.capacity));
+        else resolve();
+      }
+    };
+  }
+
+  /** How an ask to a durable mailbox goes on once stored (or not). */
+  private askAppended(id: string, to: string): AppendCallback {
+    return (error, outcome) => {
+      if (error !== null) this.pending.reject(id, error);
+      else if (outcome.kind === 'not-durable') {
+        this.pending.reject(id, new NoRecipientError(to, this.parts.names.channel(to)));
+      } else if (outcome.kind === 'full') {
+        this.parts.diagnostics.drop(
+          'mailboxFull',
+          'mailbox-full',
+          `durable mailbox of ${to} is full (${outcome.capacity}); overflow policy "${outcome.overflow}"`,
+        );
+        // 'drop': the asker finds out by timeout, as with any mailbox.
+        if (outcome.overflow === 'reject') {
+          this.pending.reject(id, new MailboxFullError(to, outcome.capacity));
+        }
+      }
+    };
   }
 
   /** Asks `to` as `from`; settles once, with the reply or a typed error. */
@@ -149,13 +194,20 @@ export class AskClient {
           : undefined;
         return new AskTimeoutError(to, type, timeoutMs, outage);
       });
+      if (outbox.isDurable(to)) {
+        outbox.sendDurable(envelope, body, to, this.askAppended(id, to), this.stillPending);
+        return;
+      }
       outbox.send(
         envelope,
         body,
         channel,
         (error, receivers) => {
           if (error !== null) this.pending.reject(id, error);
-          else if (receivers === 0) this.pending.reject(id, new NoRecipientError(to, channel));
+          else if (receivers === 0 && this.pending.get(id) !== undefined) {
+            // Nobody subscribes the name: it may have a durable mailbox.
+            outbox.sendDurable(envelope, body, to, this.askAppended(id, to), this.stillPending);
+          }
         },
         undefined,
         this.stillPending,

@@ -4,6 +4,7 @@
  * owns its lifecycle state, which they read through `host`.
  */
 import type { EventEmitter } from 'node:events';
+import { DurableSender } from '../durable/index.js';
 import { Presence, Registry } from '../registry/index.js';
 import { ChannelListeners, type Transport } from '../transport/index.js';
 import {
@@ -75,6 +76,8 @@ export function assembleSystem(
     names,
     diagnostics,
     maxWriteBufferBytes: options.maxWriteBufferBytes,
+    durable: new DurableSender(transport, names),
+    auth,
   });
   const connection = new ConnectionHealth({
     transport,
@@ -148,9 +151,12 @@ export function assembleSystem(
     asks,
     diagnostics,
     mailboxDefaults: options.mailbox,
+    maxMessageBytes: options.maxMessageBytes,
+    scanIntervalMs: options.presenceIntervalMs,
     stopTimeoutMs: options.stopTimeoutMs,
     logger: options.logger,
     isDraining: () => host.state() !== 'running',
+    claimOf: (name) => registry.claimOf(name),
   });
   transport.on('listener-error', (error, channel) => {
     diagnostics.refuse(

@@ -5,6 +5,7 @@
  * the asks waiting for them, tells and asks to their actor's mailbox, health
  * asks answered at once.
  */
+import type { Delivery } from '../durable/index.js';
 import {
   InvalidMessageError,
   MailboxFullError,
@@ -91,6 +92,63 @@ export class Dispatcher {
       return;
     }
     this.receiveInOrder(payload, target);
+  }
+
+  /**
+   * An entry of the durable mailbox `name` of `target`, with the delivery
+   * that settles it: verified for the name's channel, decoded and handed to
+   * the actor. No dedupe: a redelivery repeats an id by design, and an entry
+   * may wait in the stream for hours. An entry no delivery could handle
+   * (unsigned, malformed, a reply, for another name) is buried with the reason.
+   */
+  receiveDurable(
+    payload: Buffer,
+    target: HostedActor,
+    name: string,
+    channel: string,
+    delivery: Delivery,
+  ): void {
+    const { diagnostics, auth } = this.parts;
+    diagnostics.received++;
+    const refuse = (refusal: Refusal): void => {
+      diagnostics.refuse(refusal);
+      delivery.bury(`${refusal.reason}: ${refusal.detail}`);
+    };
+    if (auth !== undefined) {
+      const inner = auth.verify(channel, payload);
+      if (inner instanceof Refusal) {
+        refuse(inner);
+        return;
+      }
+      payload = inner;
+    } else if (isSigned(payload)) {
+      refuse(
+        new Refusal(
+          'signed',
+          `a signed entry in the durable mailbox ${name}, but no namespace secret`,
+        ),
+      );
+      return;
+    }
+    const decoded = this.parts.codec.decode(payload, true);
+    if (decoded instanceof Refusal) {
+      refuse(decoded);
+      return;
+    }
+    if (isReply(decoded) || decoded.claim !== undefined || decoded.to !== name) {
+      refuse(
+        new Refusal(
+          'not-for-mailbox',
+          `entry ${delivery.entryId} of the durable mailbox ${name} is a ${decoded.kind} to ${decoded.to}`,
+        ),
+      );
+      return;
+    }
+    if (this.expired(decoded, `waited in the durable mailbox ${name} until`)) {
+      delivery.ack();
+      return;
+    }
+    if (!this.parts.isRunning() || !target.acceptDelivery(decoded, delivery)) delivery.release();
   }
 
   /** True (and the ask dropped, counted) when the deadline of `envelope` has passed. */

@@ -11,6 +11,7 @@ import type {
   MessageInfo,
   MessageSender,
 } from './actor.js';
+import type { Delivery } from '../durable/index.js';
 import { UnknownMessageTypeError } from '../errors.js';
 import type { AskEnvelope, RequestEnvelope } from '../wire/index.js';
 import { Mailbox } from './mailbox.js';
@@ -48,6 +49,8 @@ export class HostedActor {
   private failedCount = 0;
   /** Said of an ask that expired in this mailbox (built once, not per message). */
   private readonly waitedWhere: string;
+  /** A durable mailbox's entries being handled, with the deliveries that settle them. */
+  private readonly deliveries: Map<RequestEnvelope, Delivery> | undefined;
 
   constructor(
     readonly address: string,
@@ -61,6 +64,7 @@ export class HostedActor {
     this.mailbox = new Mailbox(mailboxOptions, (envelope) => this.handle(envelope));
     this.sender = runtime.senderFor(address);
     this.waitedWhere = `waited in the mailbox of ${address} until`;
+    this.deliveries = mailboxOptions.durable ? new Map() : undefined;
     this.lifecycleContext = {
       self: address,
       tell: (to, type, body) => this.sender.tell(to, type, body),
@@ -71,6 +75,20 @@ export class HostedActor {
   /** Queues an incoming tell or ask; false when the mailbox is full. */
   accept(envelope: RequestEnvelope): boolean {
     return this.mailbox.offer(envelope);
+  }
+
+  /** Whether its mailbox is durable (a stream, not its name's channel). */
+  get isDurable(): boolean {
+    return this.deliveries !== undefined;
+  }
+
+  /** Queues an entry of the durable mailbox; false when this actor takes no more. */
+  acceptDelivery(envelope: RequestEnvelope, delivery: Delivery): boolean {
+    if (this.deliveries === undefined || this.retiring) return false;
+    this.deliveries.set(envelope, delivery);
+    if (this.mailbox.offer(envelope)) return true;
+    this.deliveries.delete(envelope);
+    return false;
   }
 
   /** Whether the definition has a handler for `type`. */
@@ -94,27 +112,40 @@ export class HostedActor {
   private handle(envelope: RequestEnvelope): void | Promise<void> {
     const runtime = this.runtime;
     const type = envelope.type;
-    if (runtime.expired(envelope, this.waitedWhere)) return;
-    if (this.retiring || runtime.isDraining()) {
-      runtime.refuseStopping(envelope, this.address);
+    const delivery = this.deliveries === undefined ? undefined : this.takeDelivery(envelope);
+    if (runtime.expired(envelope, this.waitedWhere)) {
+      delivery?.ack();
       return;
     }
+    if (this.retiring || runtime.isDraining()) {
+      // A durable message stays in the stream, for another consumer or the next start.
+      if (delivery !== undefined) delivery.release();
+      else runtime.refuseStopping(envelope, this.address);
+      return;
+    }
+    // A durable mailbox answers as its name: any member of a pool may take an ask.
+    const replyAs = delivery === undefined ? this.address : envelope.to;
     const handler = this.handlers.get(type);
     if (handler === undefined) {
       const error = new UnknownMessageTypeError(this.address, type, [...this.handlers.keys()]);
-      if (envelope.kind === 'ask') runtime.replyError(envelope, this.address, error, 'framework');
-      else runtime.drop('unknownType', 'unknown-type', error.message);
+      this.refuse(envelope, replyAs, delivery, error, 'unknownType', 'unknown-type');
       return;
     }
     let body: unknown;
     try {
       body = runtime.decodeBody(envelope);
     } catch (error) {
-      if (envelope.kind === 'ask') runtime.replyError(envelope, this.address, error, 'framework');
-      else runtime.drop('invalid', 'invalid-body', (error as Error).message);
+      this.refuse(envelope, replyAs, delivery, error as Error, 'invalid', 'invalid-body');
       return;
     }
-    const context = new MessageContext(envelope, this.address, this.sender, runtime);
+    const context = new MessageContext(
+      envelope,
+      this.address,
+      replyAs,
+      this.sender,
+      runtime,
+      delivery,
+    );
     let result: unknown;
     try {
       result = handler(body as never, context);
@@ -137,20 +168,57 @@ export class HostedActor {
     );
   }
 
+  private takeDelivery(envelope: RequestEnvelope): Delivery | undefined {
+    const delivery = this.deliveries?.get(envelope);
+    this.deliveries?.delete(envelope);
+    return delivery;
+  }
+
+  /** A message no handler can take (no handler for its type, a body that does not decode). */
+  private refuse(
+    envelope: RequestEnvelope,
+    replyAs: string,
+    delivery: Delivery | undefined,
+    error: Error,
+    kind: 'unknownType' | 'invalid',
+    reason: string,
+  ): void {
+    if (envelope.kind === 'ask') {
+      this.runtime.replyError(envelope, replyAs, error, 'framework');
+      delivery?.ack();
+      return;
+    }
+    this.runtime.drop(kind, reason, error.message);
+    // Every delivery would fail the same way: straight to the dead letters.
+    delivery?.bury(`${reason}: ${error.message}`);
+  }
+
   private succeeded(envelope: RequestEnvelope, context: MessageContext, result: unknown): void {
     this.handled++;
     if (envelope.kind === 'ask' && !context.replied) {
       context.replied = true;
-      this.runtime.reply(envelope, this.address, result);
+      this.runtime.reply(envelope, context.replyAs, result);
     }
+    context.delivery?.ack();
   }
 
   private failed(envelope: RequestEnvelope, context: MessageContext, error: unknown): void {
     this.handled++;
     this.failedCount++;
+    const delivery = context.delivery;
     if (envelope.kind === 'ask' && !context.replied) {
       context.replied = true;
-      this.runtime.replyError(envelope, this.address, error, 'handler');
+      this.runtime.replyError(envelope, context.replyAs, error, 'handler');
+      // The error is the ask's answer: it is not tried again.
+      delivery?.ack();
+    } else if (delivery !== undefined) {
+      this.runtime.logOnce(
+        `handler-failed:${envelope.type}`,
+        `${this.address} failed handling durable ${envelope.kind} "${envelope.type}" ` +
+          `(delivery ${delivery.deliveryCount}; retried, then dead-lettered): ${String(error)}`,
+      );
+      if (envelope.kind === 'ask') delivery.ack();
+      else delivery.retry(error);
     } else {
       this.runtime.logOnce(
         `handler-failed:${envelope.type}`,
@@ -175,8 +243,12 @@ class MessageContext implements HandlerContext {
   constructor(
     private readonly envelope: RequestEnvelope,
     readonly self: string,
+    /** The address replies come from: the actor's, or a durable mailbox's name. */
+    readonly replyAs: string,
     private readonly messenger: MessageSender,
     private readonly runtime: ActorRuntime,
+    /** For an entry of a durable mailbox: what settles it. */
+    readonly delivery: Delivery | undefined,
   ) {}
 
   get message(): MessageInfo {
@@ -189,6 +261,8 @@ class MessageContext implements HandlerContext {
       to: envelope.to,
       sentAt: envelope.sentAt,
       deadline: envelope.kind === 'ask' ? envelope.deadline : undefined,
+      deliveryCount: this.delivery?.deliveryCount ?? 1,
+      durable: this.delivery !== undefined,
     };
     return this.info;
   }
@@ -200,7 +274,7 @@ class MessageContext implements HandlerContext {
   reply(body?: unknown): void {
     if (this.replied || this.envelope.kind !== 'ask') return;
     this.replied = true;
-    this.runtime.reply(this.envelope, this.self, body);
+    this.runtime.reply(this.envelope, this.replyAs, body);
   }
 
   tell(to: string, type: string, body?: unknown): Promise<void> {

@@ -5,7 +5,7 @@
  */
 import os from 'node:os';
 import { InvalidOptionError } from '../errors.js';
-import type { Presence, PresenceEntry } from '../registry/index.js';
+import type { ClaimState, Presence, PresenceEntry } from '../registry/index.js';
 import type { Transport } from '../transport/index.js';
 import { type Logger, settledWithin } from '../util/index.js';
 import {
@@ -20,6 +20,7 @@ import type { ActorRef } from './actor-ref.js';
 import type { AskClient } from './ask-client.js';
 import type { Diagnostics } from './diagnostics.js';
 import type { Dispatcher } from './dispatcher.js';
+import { DurableMailboxes } from './durable-mailboxes.js';
 import { type ActorRuntime, HostedActor } from './hosted-actor.js';
 import {
   type MailboxOptions,
@@ -52,10 +53,15 @@ export interface LocalActorsParts {
   asks: AskClient;
   diagnostics: Diagnostics;
   mailboxDefaults: ResolvedMailboxOptions;
+  maxMessageBytes: number;
+  /** How often durable mailboxes look for consumers that are gone. */
+  scanIntervalMs: number;
   stopTimeoutMs: number;
   logger: Logger;
   /** True once the system stops: waiting messages are refused instead of handled. */
   isDraining(): boolean;
+  /** Who holds the claim on a name now (its owner only while its process is live). */
+  claimOf(name: string): Promise<ClaimState>;
 }
 
 export class LocalActors {
@@ -63,9 +69,20 @@ export class LocalActors {
   private readonly actors = new Map<string, HostedActor>();
   private mainActor: HostedActor | undefined;
   private unnamed = 0;
+  private readonly durable: DurableMailboxes;
 
   constructor(private readonly parts: LocalActorsParts) {
     const { codec, outbox, diagnostics, asks, dispatcher } = parts;
+    this.durable = new DurableMailboxes({
+      transport: parts.transport,
+      names: parts.names,
+      presence: parts.presence,
+      dispatcher,
+      diagnostics,
+      maxMessageBytes: parts.maxMessageBytes,
+      scanIntervalMs: parts.scanIntervalMs,
+      claimOf: (name) => parts.claimOf(name),
+    });
     this.runtime = {
       isDraining: () => parts.isDraining(),
       decodeBody: (envelope: RequestEnvelope) => codec.body(envelope),
@@ -140,11 +157,21 @@ export class LocalActors {
       );
     }
     const { presence, transport, names } = this.parts;
-    if (name !== undefined) await presence.claim(name, address);
     const mailbox = resolveMailboxOptions(
       { ...definition.mailbox, ...options.mailbox },
       this.parts.mailboxDefaults,
     );
+    if (mailbox.durable && name === undefined) {
+      throw new InvalidOptionError(
+        'mailbox.durable',
+        'a durable mailbox belongs to a name: spawn(actor, { name, mailbox: { durable: true } })',
+      );
+    }
+    if (name !== undefined) {
+      await this.durable.assertNameFits(name, mailbox);
+      // Pool members share the name; anyone else owns it alone.
+      if (!mailbox.pool) await presence.claim(name, address);
+    }
     const actor = new HostedActor(address, name, definition, mailbox, this.runtime);
     this.actors.set(address, actor);
     const onPayload = (payload: Buffer, channel: string): void => {
@@ -153,10 +180,14 @@ export class LocalActors {
     try {
       if (isMain) this.mainActor = actor;
       else await transport.subscribe(names.channel(address), onPayload);
-      if (name !== undefined) await transport.subscribe(names.channel(name), onPayload);
+      if (name !== undefined && mailbox.durable) await this.durable.open(actor, name, mailbox);
+      else if (name !== undefined) await transport.subscribe(names.channel(name), onPayload);
       await definition.onStart?.(actor.lifecycleContext);
+      await this.durable.start(address);
       await presence.announce([this.presenceOf(actor)]);
     } catch (error) {
+      await this.durable.stopReading(address);
+      await this.durable.close(address).catch(() => undefined);
       await this.unsubscribe(actor);
       await presence.retire([{ address, name }]).catch(() => undefined);
       this.actors.delete(address);
@@ -176,13 +207,19 @@ export class LocalActors {
     // process's address claim anyway.
     if (transport.state.connected) await settledWithin(leaving, 1000);
     else leaving.catch(() => undefined);
-    await Promise.all(actors.map((actor) => this.unsubscribe(actor)));
+    await Promise.all(
+      actors.map((actor) =>
+        Promise.all([this.unsubscribe(actor), this.durable.stopReading(actor.address)]),
+      ),
+    );
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       Promise.all(actors.map((actor) => actor.mailbox.idle())),
       new Promise((resolve) => (timer = setTimeout(resolve, stopTimeoutMs))),
     ]);
     clearTimeout(timer);
+    // What a durable consumer still holds goes to the other members (or the next start).
+    await Promise.all(actors.map((actor) => this.durable.close(actor.address)));
     for (const actor of actors) {
       // Ends the mailbox's waiting drain loops (a stuck handler keeps its own until it returns).
       actor.mailbox.close();
@@ -211,7 +248,7 @@ export class LocalActors {
     const { names, transport } = this.parts;
     const channels: string[] = [];
     if (actor.address !== this.parts.address) channels.push(names.channel(actor.address));
-    if (actor.name !== undefined) channels.push(names.channel(actor.name));
+    if (actor.name !== undefined && !actor.isDurable) channels.push(names.channel(actor.name));
     await Promise.all(channels.map((channel) => transport.unsubscribe(channel)));
   }
 }

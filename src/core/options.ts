@@ -50,6 +50,40 @@ export interface MailboxOptions {
    * @default undefined (no limit)
    */
   rateLimit?: RateLimit | undefined;
+  /**
+   * A durable mailbox (needs a name): a Redis Stream `<ns>:inbox:{<name>}` that
+   * keeps messages until the actor handled them, across restarts and crashes
+   * (at-least-once: see docs/RELIABILITY.md). `capacity` is then the stream's
+   * length: a message beyond it is refused to its sender by `overflow`.
+   * @default false
+   */
+  durable?: boolean;
+  /**
+   * With `durable`: several processes spawn the same name and share its
+   * stream, each message handled by one member (competing consumers).
+   * @default false
+   */
+  pool?: boolean;
+  /**
+   * With `durable`: deliveries of a message (the first, retries after its
+   * handler failed, takeovers from a consumer that died) before it goes to
+   * the dead letters `<ns>:dead:{<name>}`.
+   * @default 5
+   */
+  maxDeliveries?: number;
+  /**
+   * With `durable`: a message this long unacknowledged is taken over from its
+   * consumer even though that consumer's process is alive (stuck). Without it,
+   * only the messages of consumers whose process is gone are taken over.
+   * @default undefined (never)
+   */
+  claimAfterMs?: number | undefined;
+  /**
+   * With `durable`: the wait before a message whose handler failed is tried
+   * again, doubled at each further failure (at most 30 s).
+   * @default 1000
+   */
+  retryDelayMs?: number;
 }
 
 /** A rate: at most `count` in any `intervalMs`. */
@@ -202,8 +236,8 @@ export interface ActorSystemOptions extends Partial<ConnectionTuning> {
   logger?: Logger;
 }
 
-export type ResolvedMailboxOptions = Required<Omit<MailboxOptions, 'rateLimit'>> &
-  Pick<MailboxOptions, 'rateLimit'>;
+export type ResolvedMailboxOptions = Required<Omit<MailboxOptions, 'rateLimit' | 'claimAfterMs'>> &
+  Pick<MailboxOptions, 'rateLimit' | 'claimAfterMs'>;
 
 export interface ResolvedActorSystemOptions extends Required<
   Omit<ActorSystemOptions, 'mailbox' | 'url' | 'auth'>
@@ -222,7 +256,17 @@ export const DEFAULTS = {
   maxMessageBytes: 256 * 1024 * 1024,
   claimCheckBytes: 1024 * 1024,
   claimCheckTtlMs: 60_000,
-  mailbox: { capacity: 10_000, concurrency: 1, overflow: 'reject', rateLimit: undefined },
+  mailbox: {
+    capacity: 10_000,
+    concurrency: 1,
+    overflow: 'reject',
+    rateLimit: undefined,
+    durable: false,
+    pool: false,
+    maxDeliveries: 5,
+    claimAfterMs: undefined,
+    retryDelayMs: 1000,
+  },
   dedupeWindowMs: 10_000,
   dedupeMaxEntries: 100_000,
   maxClockSkewMs: 10_000,
@@ -249,6 +293,16 @@ export function resolveMailboxOptions(
   if (resolved.rateLimit !== undefined) {
     positiveInteger('mailbox.rateLimit.count', resolved.rateLimit.count);
     positiveInteger('mailbox.rateLimit.intervalMs', resolved.rateLimit.intervalMs);
+  }
+  positiveInteger('mailbox.maxDeliveries', resolved.maxDeliveries);
+  positiveInteger('mailbox.retryDelayMs', resolved.retryDelayMs);
+  if (resolved.claimAfterMs !== undefined)
+    positiveInteger('mailbox.claimAfterMs', resolved.claimAfterMs);
+  if (resolved.pool && !resolved.durable) {
+    throw new InvalidOptionError(
+      'mailbox.pool',
+      'a pool shares a durable mailbox: set durable: true too',
+    );
   }
   return resolved;
 }

@@ -8,7 +8,8 @@
  * message. Replies and error replies go out here too.
  */
 import { nanoid } from 'nanoid';
-import type { PublishCallback, Transport } from '../transport/index.js';
+import type { AppendCallback, DurableSender } from '../durable/index.js';
+import type { CommandArgument, PublishCallback, Transport } from '../transport/index.js';
 import { Fifo } from '../util/index.js';
 import {
   type AskEnvelope,
@@ -18,6 +19,7 @@ import {
   type Envelope,
   MessageIds,
   type Names,
+  type PayloadAuth,
   type ReplyEnvelope,
   replyEnvelope,
   toWireError,
@@ -33,6 +35,8 @@ interface WaitingSend {
   onEncodeFailed: ((error: Error) => void) | undefined;
   /** Asked with the envelope's id before it goes out: false (its ask timed out) skips it. */
   wanted: ((id: string) => boolean) | undefined;
+  /** For a send to a durable mailbox (`channel` is then the name): its outcome. */
+  appended?: AppendCallback;
 }
 
 export interface OutboxParts {
@@ -42,6 +46,9 @@ export interface OutboxParts {
   names: Names;
   diagnostics: Diagnostics;
   maxWriteBufferBytes: number;
+  durable: DurableSender;
+  /** The namespace secret: messages to durable mailboxes are signed here. */
+  auth: PayloadAuth | undefined;
 }
 
 export class Outbox {
@@ -56,8 +63,12 @@ export class Outbox {
   private readonly names: Names;
   private readonly diagnostics: Diagnostics;
   private readonly maxWriteBufferBytes: number;
+  private readonly durable: DurableSender;
+  private readonly auth: PayloadAuth | undefined;
 
   constructor(parts: OutboxParts) {
+    this.durable = parts.durable;
+    this.auth = parts.auth;
     this.transport = parts.transport;
     this.codec = parts.codec;
     this.claimCheck = parts.claimCheck;
@@ -74,6 +85,11 @@ export class Outbox {
   /** A fresh id for an ask: numbered, with 96 random bits replies must echo. */
   nextAskId(): string {
     return this.ids.nextAsk();
+  }
+
+  /** Whether `name` is known to have a durable mailbox (its messages go there first). */
+  isDurable(name: string): boolean {
+    return this.durable.isKnown(name);
   }
 
   /** Sends waiting for room in the write buffer. */
@@ -104,6 +120,36 @@ export class Outbox {
     if (failure === undefined) return;
     if (onEncodeFailed === undefined) callback(failure, 0);
     else onEncodeFailed(failure);
+  }
+
+  /**
+   * Encodes `envelope` with `body` and appends it to the durable mailbox of
+   * `name`, inline (a stream keeps it as long as it takes: no claim check).
+   * `callback` gets the outcome; an encoding failure is its error.
+   */
+  sendDurable(
+    envelope: Envelope,
+    body: unknown,
+    name: string,
+    callback: AppendCallback,
+    wanted?: (id: string) => boolean,
+  ): void {
+    if (this.mustWait()) {
+      const refused = (error: Error | null): void => {
+        callback(error, { kind: 'not-durable' });
+      };
+      this.wait({
+        envelope,
+        body,
+        channel: name,
+        callback: refused,
+        onEncodeFailed: undefined,
+        wanted,
+        appended: callback,
+      });
+      return;
+    }
+    this.appendNow(envelope, body, name, callback);
   }
 
   /** Answers `ask` with `body`, as `from`; a reply that cannot be encoded becomes an error reply. */
@@ -176,6 +222,10 @@ export class Outbox {
       const next = this.waiting.shift();
       if (next === undefined) break;
       if (next.wanted?.(next.envelope.id) === false) continue;
+      if (next.appended !== undefined) {
+        this.appendNow(next.envelope, next.body, next.channel, next.appended);
+        continue;
+      }
       const failure = this.sendNow(next.envelope, next.body, next.channel, next.callback);
       if (failure === undefined) continue;
       if (next.onEncodeFailed === undefined) next.callback(failure, 0);
@@ -200,6 +250,29 @@ export class Outbox {
         `reply to ${envelope.to} reached no subscriber (asker gone?)`,
       );
     }
+  }
+
+  private appendNow(
+    envelope: Envelope,
+    body: unknown,
+    name: string,
+    callback: AppendCallback,
+  ): void {
+    let encoded: EncodedMessage;
+    try {
+      encoded = this.codec.encode(envelope, body);
+    } catch (error) {
+      callback(error as Error, { kind: 'not-durable' });
+      return;
+    }
+    const channel = this.names.channel(name);
+    const auth = this.auth;
+    let payload: CommandArgument;
+    if (typeof encoded === 'string')
+      payload = auth === undefined ? encoded : auth.signText(channel, encoded);
+    else payload = auth === undefined ? encoded.chunks : auth.signChunks(channel, encoded.chunks);
+    this.sent++;
+    this.durable.append(name, payload, callback);
   }
 
   /** Encodes and publishes; returns the encoding failure (too large, unserializable), if any. */

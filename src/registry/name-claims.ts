@@ -156,10 +156,10 @@ export async function claim(
 }
 
 /**
- * Whether the process of the actor holding `held` is live: its address claim
- * holds its token (same nonce), refreshed within `staleAfterMs`.
+ * Whether the process of the actor holding `held` (a claim token) is live: its
+ * address claim holds its token (same nonce), refreshed within `staleAfterMs`.
  */
-async function processIsLive(
+export async function processIsLive(
   transport: Transport,
   names: Names,
   held: string,

@@ -13,7 +13,7 @@
 import { NameTakenError } from '../errors.js';
 import type { Transport } from '../transport/index.js';
 import type { Names } from '../wire/index.js';
-import { KEPT_MS, claim, refreshAddress, releaseClaim } from './name-claims.js';
+import { KEPT_MS, claim, processIsLive, refreshAddress, releaseClaim } from './name-claims.js';
 import type { PresenceEntry, Registry } from './registry.js';
 
 export interface PresenceParts {
@@ -67,6 +67,15 @@ export class Presence {
       throw new NameTakenError(name);
     }
     this.held.set(name, { owner, renewAt: Date.now() + KEPT_MS / 2 });
+  }
+
+  /**
+   * Whether the process of a claim token (`<actor address>|<nonce>`, e.g. the
+   * consumer of a durable mailbox) is live: its address claim holds that nonce.
+   */
+  isLive(token: string): Promise<boolean> {
+    const { transport, names, ttlMs, intervalMs } = this.parts;
+    return processIsLive(transport, names, token, { ttlMs, staleAfterMs: 2 * intervalMs });
   }
 
   /** Publishes (or rewrites) these entries now, and keeps this process's claim refreshed. */

@@ -1,0 +1,8 @@
+/** Durable mailboxes: Redis Streams that keep messages until their actor handled them. */
+export { Delivery } from './delivery.js';
+export { DurableInbox } from './durable-inbox.js';
+export type { DurableInboxOptions } from './durable-inbox.js';
+export { DurableSender } from './durable-sender.js';
+export type { AppendCallback, AppendOutcome } from './durable-sender.js';
+export { type DurableKeys, durableKeys, onceKey } from './durable-keys.js';
+export { type DurableSettings, declareDurable } from './declare.js';
