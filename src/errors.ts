@@ -321,6 +321,26 @@ export class InvalidOptionError extends RedisActorsError {
   }
 }
 
+/**
+ * `ctx.once(key, …)` found `key` being run right now by another live
+ * consumer (a redelivery of the same message overtook the first delivery).
+ * Thrown out of the handler, it makes the message be delivered again later,
+ * when the first run has finished (its result is then returned) or died.
+ */
+export class OnceInProgressError extends RedisActorsError {
+  static readonly code = 'ONCE_IN_PROGRESS';
+  constructor(
+    readonly key: string,
+    readonly holder: string,
+  ) {
+    super(
+      OnceInProgressError.code,
+      `once("${key}") is being run by ${holder} right now. Let the handler fail: the ` +
+        `message is delivered again later and gets the result of that run.`,
+    );
+  }
+}
+
 /** Another live actor already uses this name. */
 export class NameTakenError extends RedisActorsError {
   static readonly code = 'NAME_TAKEN';

@@ -39,6 +39,7 @@ export type {
   MessageInfo,
   MessageSender,
   MessageTypeOf,
+  OnceOptions,
   ReplyOf,
 } from './core/actor.js';
 export {
@@ -54,6 +55,7 @@ export {
   MessageTooLargeError,
   NameTakenError,
   NoRecipientError,
+  OnceInProgressError,
   PermissionError,
   RedisActorsError,
   RemoteError,

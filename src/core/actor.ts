@@ -74,6 +74,26 @@ export interface HandlerContext extends MessageSender {
    * return value is the reply.
    */
   reply(body?: unknown): void;
+  /**
+   * Runs `fn` once per `key` across the deliveries of a message (and across
+   * the members of a pool): the first call runs it and remembers its result
+   * (JSON, up to 1 MiB) for `ttlMs`; later calls return that result without
+   * running `fn`. While another live consumer runs it, rejects with
+   * OnceInProgressError (let the handler fail: the message comes again). If
+   * `fn` throws, nothing is remembered. A process that dies after the effect
+   * and before the result is stored leaves it to run again: see
+   * docs/RELIABILITY.md, "Durable mailboxes".
+   */
+  once<T>(key: string, fn: () => T | Promise<T>, options?: OnceOptions): Promise<T>;
+}
+
+/** Options of {@link HandlerContext.once}. */
+export interface OnceOptions {
+  /**
+   * How long the result is remembered.
+   * @default 86400000 (a day)
+   */
+  ttlMs?: number;
 }
 
 /** What `onStart` and `onStop` receive. */

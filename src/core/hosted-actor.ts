@@ -10,6 +10,7 @@ import type {
   HandlerContext,
   MessageInfo,
   MessageSender,
+  OnceOptions,
 } from './actor.js';
 import type { Delivery } from '../durable/index.js';
 import { UnknownMessageTypeError } from '../errors.js';
@@ -35,6 +36,14 @@ export interface ActorRuntime {
   logOnce(reason: string, message: string): void;
   /** Tell and ask with `from` set to this actor's address. */
   senderFor(address: string): MessageSender;
+  /** `ctx.once` of the actor at `address`, its marks kept under `scope` (its name or address). */
+  once<T>(
+    address: string,
+    scope: string,
+    key: string,
+    fn: () => T | Promise<T>,
+    options: OnceOptions | undefined,
+  ): Promise<T>;
 }
 
 export class HostedActor {
@@ -145,6 +154,7 @@ export class HostedActor {
       this.sender,
       runtime,
       delivery,
+      this.name ?? this.address,
     );
     let result: unknown;
     try {
@@ -249,6 +259,8 @@ class MessageContext implements HandlerContext {
     private readonly runtime: ActorRuntime,
     /** For an entry of a durable mailbox: what settles it. */
     readonly delivery: Delivery | undefined,
+    /** Whose `once` marks these are: the actor's name, else its address. */
+    private readonly onceScope: string,
   ) {}
 
   get message(): MessageInfo {
@@ -269,6 +281,10 @@ class MessageContext implements HandlerContext {
 
   get sender(): string {
     return this.envelope.from;
+  }
+
+  once<T>(key: string, fn: () => T | Promise<T>, options?: OnceOptions): Promise<T> {
+    return this.runtime.once(this.self, this.onceScope, key, fn, options);
   }
 
   reply(body?: unknown): void {

@@ -21,6 +21,10 @@ import type { AskClient } from './ask-client.js';
 import type { Diagnostics } from './diagnostics.js';
 import type { Dispatcher } from './dispatcher.js';
 import { DurableMailboxes } from './durable-mailboxes.js';
+import { assertOnceKey, onceKey, runOnce } from '../durable/index.js';
+
+/** How long `ctx.once` remembers a result by default (a day). */
+const ONCE_TTL_MS = 86_400_000;
 import { type ActorRuntime, HostedActor } from './hosted-actor.js';
 import {
   type MailboxOptions,
@@ -99,6 +103,25 @@ export class LocalActors {
         diagnostics.logOnce(reason, message);
       },
       senderFor: (address) => asks.senderFor(address),
+      once: async (address, scope, key, fn, options) => {
+        assertOnceKey(key);
+        const ttlMs = options?.ttlMs ?? ONCE_TTL_MS;
+        if (!Number.isInteger(ttlMs) || ttlMs <= 0) {
+          throw new InvalidOptionError('once ttlMs', `must be a positive integer, got ${ttlMs}`);
+        }
+        const { transport, names, presence } = parts;
+        return await runOnce(
+          {
+            transport,
+            key: onceKey(names, scope, key),
+            token: presence.tokenOf(address),
+            ttlMs,
+            isLive: (token) => presence.isLive(token),
+          },
+          key,
+          fn,
+        );
+      },
       expired: (envelope, where) => dispatcher.expired(envelope, where),
       refuseStopping: (envelope, actor) => {
         dispatcher.refuseStopping(envelope, actor);

@@ -6,3 +6,5 @@ export { DurableSender } from './durable-sender.js';
 export type { AppendCallback, AppendOutcome } from './durable-sender.js';
 export { type DurableKeys, durableKeys, onceKey } from './durable-keys.js';
 export { type DurableSettings, declareDurable } from './declare.js';
+export { assertOnceKey, runOnce } from './once.js';
+export type { OnceParts } from './once.js';

@@ -83,6 +83,33 @@ describe('durable pools', () => {
     expect(await raw.xlen(`${namespace}:inbox:{work}`)).toBe(0);
   });
 
+  it('ctx.once keeps an effect to one run when its member dies after it and another redelivers', async () => {
+    const namespace = uniqueNamespace();
+    const system = await startSystem({ namespace });
+    const handled = deferred<Done>();
+    await collector(system, (done) => {
+      handled.resolve(done);
+    });
+    const pool = members(namespace, 2, { PRESENCE_INTERVAL_MS: '300' });
+    await ready(pool);
+    await system.tell('work', 'charge', 'order-7');
+    const charged = await Promise.race(
+      pool.map((child) => child.waitForLine(/^charged order-7 by \d+ \d+ 1/)),
+    );
+    const holder = pool.find((child) => charged.endsWith(` ${child.pid} 1`));
+    expect(holder).toBeDefined();
+    process.kill(holder?.pid ?? 0, 'SIGKILL');
+    const done = await handled.promise;
+    expect(done).toMatchObject({ id: 'order-7', deliveries: 2 });
+    expect(done.pid).not.toBe(holder?.pid);
+    const survivor = pool.find((child) => child !== holder);
+    // The survivor got the remembered result: the pid of the member that ran the effect.
+    expect(survivor?.lines).toContain(`charged order-7 by ${holder?.pid} ${survivor?.pid} 2`);
+    const raw = rawClient();
+    expect(await raw.lrange(`${namespace}:effects`, 0, -1)).toEqual(['order-7']);
+    await stopped(pool.filter((child) => child !== holder));
+  });
+
   it('does not run a slow handler twice while its process is alive', async () => {
     const namespace = uniqueNamespace();
     const system = await startSystem({ namespace });
