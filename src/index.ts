@@ -68,6 +68,8 @@ export { Topic } from './topics/topic.js';
 export type { InvalidPayloadHandler, TopicOptions } from './topics/topic.js';
 export type { Unsubscribe } from './transport/channel-listeners.js';
 export { SharedValues } from './values/shared-values.js';
+export { DeadLetters } from './durable/dead-letters.js';
+export type { DeadLetter } from './durable/dead-letters.js';
 export type { ValueChange, ValueName } from './values/shared-values.js';
 export type { MonitorEvent } from './monitor/monitor.js';
 export type { CommandArgument, RespValue } from './transport/transport.js';

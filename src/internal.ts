@@ -29,6 +29,8 @@ export type { Logger } from './util/index.js';
 export {
   DEFAULT_MAX_NESTING_DEPTH,
   PROBE_TYPE,
+  SIGNED_HEADER_BYTES,
+  isSigned,
   describeProblem,
   parseUntrusted,
   treeProblem,

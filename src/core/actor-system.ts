@@ -18,6 +18,7 @@ import {
   type Unsubscribe,
   sharedConnectionRefusal,
 } from '../transport/index.js';
+import { DeadLetters, durableKeys } from '../durable/index.js';
 import { SharedValues } from '../values/index.js';
 import { settledWithin } from '../util/index.js';
 import { assertValidName } from '../wire/index.js';
@@ -182,6 +183,15 @@ export class ActorSystem
         this.parts.diagnostics.logOnce(reason, message);
       },
     });
+  }
+
+  /**
+   * The dead letters of the durable mailbox `name` (`<ns>:dead:{<name>}`):
+   * messages that failed `maxDeliveries` times, to list, put back or drop.
+   */
+  deadLetters(name: string): DeadLetters {
+    assertValidName('actor name', name);
+    return new DeadLetters(this.transport, durableKeys(this.parts.names, name));
   }
 
   /**

@@ -8,3 +8,5 @@ export { type DurableKeys, durableKeys, onceKey } from './durable-keys.js';
 export { type DurableSettings, declareDurable } from './declare.js';
 export { assertOnceKey, runOnce } from './once.js';
 export type { OnceParts } from './once.js';
+export { DeadLetters, MAX_DEAD_LETTERS_PER_CALL } from './dead-letters.js';
+export type { DeadLetter } from './dead-letters.js';
