@@ -37,7 +37,7 @@ export function connectionOptions(
 export class ClusterNode {
   readonly commands: CommandConnection;
   readonly subscriber: SubscriberConnection;
-  private started = false;
+  private starting: Promise<void> | undefined;
 
   constructor(
     readonly address: ClusterNodeAddress,
@@ -54,11 +54,20 @@ export class ClusterNode {
     });
   }
 
-  /** Connects both; commands sent meanwhile wait for the connection. */
+  /**
+   * Connects both; commands sent meanwhile wait for the connection. Every call
+   * gets the same promise: the transport's connect must see a master that
+   * cannot be reached (a TLS certificate refused), not a start already begun.
+   */
   start(): Promise<void> {
-    if (this.started) return Promise.resolve();
-    this.started = true;
-    return Promise.all([this.commands.connect(), this.subscriber.connect()]).then(() => undefined);
+    this.starting ??= Promise.allSettled([this.commands.connect(), this.subscriber.connect()]).then(
+      (results) => {
+        // Both settled, so a caller that closes on failure closes neither mid-handshake;
+        // the command connection's reason first: ioredis says only "Connection is closed".
+        for (const result of results) if (result.status === 'rejected') throw result.reason;
+      },
+    );
+    return this.starting;
   }
 
   get isReady(): boolean {

@@ -108,9 +108,12 @@ export class ClusterTransport extends EventEmitter<TransportEvents> implements T
     const transport = new ClusterTransport(options);
     try {
       await transport.slots.refresh();
-      await Promise.all(
+      // Every master settled before close(): ioredis hears only the first error of a TLS
+      // socket closed mid-handshake, and a second one (the server's alert) crashes the process.
+      const started = await Promise.allSettled(
         transport.slots.map.masters.map((master) => transport.nodeAt(master).start()),
       );
+      for (const result of started) if (result.status === 'rejected') throw result.reason;
     } catch (error) {
       await transport.close();
       if (error instanceof ConnectionError || error instanceof PermissionError) throw error;
