@@ -7,7 +7,6 @@
  * says how to give it. With --tls-auth-clients yes, a client certificate and
  * key reach the children too.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -30,116 +29,13 @@ import {
   startOwnRedis,
   uniqueNamespace,
 } from '../helpers.js';
+import { CLIENT_KEY_PASSPHRASE, type Pki, makePki, tlsSupport } from './pki.js';
 
 const WORKER = 'test/fixtures/worker.ts';
 /** What a process must never print while connecting over TLS. */
 const WARNING = /DeprecationWarning|Warning:|self[- ]signed|unable to verify/i;
 
-/** Whether openssl runs and redis-server was built with TLS; else why not. */
-function tlsSupport(): { ok: true } | { ok: false; reason: string } {
-  if (spawnSync('openssl', ['version']).status !== 0) return { ok: false, reason: 'no openssl' };
-  // A TLS build knows tls-port, and only then says it was given nowhere to listen.
-  const probe = spawnSync('redis-server', ['--port', '0', '--tls-port', '0'], {
-    encoding: 'utf8',
-    timeout: 5000,
-  });
-  if (probe.error !== undefined) return { ok: false, reason: 'no redis-server on PATH' };
-  const output = `${probe.stdout}${probe.stderr}`;
-  return /not listen anywhere/i.test(output) && !/Bad directive/i.test(output)
-    ? { ok: true }
-    : { ok: false, reason: `redis-server has no TLS: ${output.trim().split('\n').pop() ?? ''}` };
-}
 const support = tlsSupport();
-
-interface Pki {
-  dir: string;
-  ca: string;
-  serverCert: string;
-  serverKey: string;
-  clientCert: string;
-  clientKey: string;
-  /** The client key encrypted with {@link CLIENT_KEY_PASSPHRASE}. */
-  encryptedClientKey: string;
-  /** A CA that signed nothing here. */
-  otherCa: string;
-}
-
-const CLIENT_KEY_PASSPHRASE = 'test passphrase';
-
-/** In `dir`: two CAs, a server certificate (CN localhost, SAN 127.0.0.1 and localhost), a client one. */
-function makePki(dir: string): Pki {
-  const at = (name: string) => path.join(dir, name);
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
-  const newKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  for (const name of ['ca', 'other-ca']) {
-    const subject = `/CN=redis-actors test ${name}`;
-    openssl(
-      'req',
-      '-x509',
-      ...newKey,
-      '-days',
-      '1',
-      '-subj',
-      subject,
-      '-keyout',
-      at(`${name}.key`),
-      '-out',
-      at(`${name}.pem`),
-    );
-  }
-  const sign = (name: string, subject: string, extensions: string) => {
-    openssl(
-      'req',
-      ...newKey,
-      '-subj',
-      subject,
-      '-keyout',
-      at(`${name}.key`),
-      '-out',
-      at(`${name}.csr`),
-    );
-    fs.writeFileSync(at(`${name}.ext`), extensions);
-    openssl(
-      'x509',
-      '-req',
-      '-in',
-      at(`${name}.csr`),
-      '-CA',
-      at('ca.pem'),
-      '-CAkey',
-      at('ca.key'),
-      '-CAcreateserial',
-      '-days',
-      '1',
-      '-extfile',
-      at(`${name}.ext`),
-      '-out',
-      at(`${name}.pem`),
-    );
-  };
-  sign('server', '/CN=localhost', 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  sign('client', '/CN=redis-actors test client', 'extendedKeyUsage=clientAuth\n');
-  openssl(
-    'pkey',
-    '-in',
-    at('client.key'),
-    '-aes256',
-    '-passout',
-    `pass:${CLIENT_KEY_PASSPHRASE}`,
-    '-out',
-    at('client-encrypted.key'),
-  );
-  return {
-    dir,
-    ca: at('ca.pem'),
-    serverCert: at('server.pem'),
-    serverKey: at('server.key'),
-    clientCert: at('client.pem'),
-    clientKey: at('client.key'),
-    encryptedClientKey: at('client-encrypted.key'),
-    otherCa: at('other-ca.pem'),
-  };
-}
 
 describe.skipIf(!support.ok)(
   `TLS for the whole tree${support.ok ? '' : ` (skipped: ${support.reason})`}`,
