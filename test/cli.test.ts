@@ -204,7 +204,7 @@ describe('redis-actors CLI', () => {
     const namespace = uniqueNamespace();
     const main = await run(['--help'], namespace);
     expect(main.code).toBe(0);
-    for (const command of ['broker', 'ls', 'ask', 'tell', 'monitor', 'spawn']) {
+    for (const command of ['broker', 'ls', 'ask', 'tell', 'monitor', 'spawn', 'dead']) {
       expect(main.stdout).toContain(`  ${command}`);
       const help = await run([command, '--help'], namespace);
       expect(help.code).toBe(0);

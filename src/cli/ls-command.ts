@@ -44,11 +44,52 @@ function redisState(report: HealthReport): string {
   return report.subscribed ? 'ok' : 'deaf';
 }
 
+/** The live members of a durable pool share one row. */
+function pooled(actors: readonly ActorListing[]): (ActorListing | ActorListing[])[] {
+  const byName = new Map<string, ActorListing[]>();
+  for (const actor of actors) {
+    if (actor.name !== undefined && actor.pool === true) {
+      byName.set(actor.name, [...(byName.get(actor.name) ?? []), actor]);
+    }
+  }
+  const rows: (ActorListing | ActorListing[])[] = [];
+  for (const actor of actors) {
+    const members =
+      actor.name === undefined || actor.pool !== true ? undefined : byName.get(actor.name);
+    if (members === undefined) rows.push(actor);
+    else if (members[0] === actor) rows.push(members);
+  }
+  return rows;
+}
+
+function poolRow(members: readonly ActorListing[], now: number): string[] {
+  const reports = members.map((member) => member.health);
+  const answered = reports.filter((report): report is HealthReport => report !== null);
+  const sum = (pick: (report: HealthReport) => number) =>
+    String(answered.reduce((total, report) => total + pick(report), 0));
+  const states = [
+    ...new Set(reports.map((report) => (report === null ? 'no-answer' : redisState(report)))),
+  ];
+  return [
+    members[0]?.name ?? '-',
+    `pool of ${members.length}`,
+    [...new Set(members.map((member) => member.host))].join(','),
+    members.map((member) => String(member.pid)).join(','),
+    ago(now - Math.min(...members.map((member) => member.startedAt))),
+    `${ago(now - Math.max(...members.map((member) => member.lastHeartbeat)))} ago`,
+    states.join(','),
+    `${sum((report) => report.mailboxDepth)}/${sum((report) => report.mailboxCapacity)}`,
+    sum((report) => report.pendingAsks),
+    sum(totalDropped),
+  ].map(printable);
+}
+
 export function formatActors(actors: readonly ActorListing[], now = Date.now()): string {
   if (actors.length === 0) return 'no live actors in this namespace';
   return table([
     ['NAME', 'ADDRESS', 'HOST', 'PID', 'UP', 'HEARTBEAT', 'REDIS', 'MAILBOX', 'PENDING', 'DROPPED'],
-    ...actors.map((actor) => {
+    ...pooled(actors).map((actor) => {
+      if (Array.isArray(actor)) return poolRow(actor, now);
       const health = actor.health;
       // Registry entries may have been written by anyone: no cell may break the table or the terminal.
       return [
@@ -98,6 +139,8 @@ last heartbeat, with what each one answers to a "health" ask (within 1 s):
 REDIS (ok; down: no connection; deaf: mailbox not proven live), MAILBOX
 (waiting/capacity), PENDING (asks of its process awaiting replies) and DROPPED
 (messages its process dropped, all causes; --json has them by cause).
+The members of a durable pool share one row, "pool of N", with their hosts
+and pids and their figures summed; --json marks each with "pool": true.
 "no-answer" means the actor did not answer in time. --json prints the list,
 with each full health report, as JSON instead.`,
   options: { json: { type: 'boolean' } },

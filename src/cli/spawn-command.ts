@@ -12,17 +12,22 @@ import { UsageError, parsePositiveInteger } from './usage.js';
 export const spawnCommand: Command = {
   name: 'spawn',
   summary: 'run actors of a module under a supervisor, in the foreground',
-  help: `usage: redis-actors spawn <module> [--name n] [--count k] [--restart permanent|transient|temporary]
+  help: `usage: redis-actors spawn <module> [--name n] [--count k] [--durable] [--restart permanent|transient|temporary]
 
 Starts a supervisor that spawns <module> (a file calling runActor(), e.g.
 actors/clock.ts) k times, restarts children that die, and forwards their
 output. Ctrl-C stops them all. Names: n (default: the module's file name),
 or n-1 … n-k when k > 1.
-Example:
-  redis-actors spawn actors/clock.ts --name clock`,
+With --durable, the actor has a durable mailbox (a Redis Stream that keeps
+its messages across restarts); with --count k too, the k children n-1 … n-k
+are one pool: every one an actor named n, each message handled by one of them.
+Examples:
+  redis-actors spawn actors/clock.ts --name clock
+  redis-actors spawn worker.ts --name w --count 4 --durable`,
   options: {
     name: { type: 'string' },
     count: { type: 'string' },
+    durable: { type: 'boolean' },
     restart: { type: 'string' },
   },
   async run({ positionals, values }, global) {
@@ -36,11 +41,14 @@ Example:
     if (!['permanent', 'transient', 'temporary'].includes(restart)) {
       throw new UsageError(`--restart must be permanent, transient or temporary, got "${restart}"`);
     }
-    const children: ChildSpec[] = Array.from({ length: count }, (_, i) => ({
-      name: count === 1 ? name : `${name}-${i + 1}`,
-      module,
-      restart: restart as RestartType,
-    }));
+    const children: ChildSpec[] =
+      values.durable === true
+        ? [{ name, module, count, restart: restart as RestartType, mailbox: { durable: true } }]
+        : Array.from({ length: count }, (_, i) => ({
+            name: count === 1 ? name : `${name}-${i + 1}`,
+            module,
+            restart: restart as RestartType,
+          }));
     const { supervisor } = await runSupervisor({
       children,
       system: {

@@ -58,6 +58,7 @@ export class HostedActor {
   private failedCount = 0;
   /** Said of an ask that expired in this mailbox (built once, not per message). */
   private readonly waitedWhere: string;
+  private readonly poolMember: boolean;
   /** A durable mailbox's entries being handled, with the deliveries that settle them. */
   private readonly deliveries: Map<RequestEnvelope, Delivery> | undefined;
 
@@ -74,6 +75,7 @@ export class HostedActor {
     this.sender = runtime.senderFor(address);
     this.waitedWhere = `waited in the mailbox of ${address} until`;
     this.deliveries = mailboxOptions.durable ? new Map() : undefined;
+    this.poolMember = mailboxOptions.pool;
     this.lifecycleContext = {
       self: address,
       tell: (to, type, body) => this.sender.tell(to, type, body),
@@ -84,6 +86,11 @@ export class HostedActor {
   /** Queues an incoming tell or ask; false when the mailbox is full. */
   accept(envelope: RequestEnvelope): boolean {
     return this.mailbox.offer(envelope);
+  }
+
+  /** Whether it shares its name and durable mailbox with other processes. */
+  get isPoolMember(): boolean {
+    return this.poolMember;
   }
 
   /** Whether its mailbox is durable (a stream, not its name's channel). */

@@ -264,6 +264,7 @@ export class LocalActors {
       host: os.hostname(),
       pid: process.pid,
       startedAt: actor.startedAt,
+      ...(actor.isPoolMember ? { pool: true as const } : {}),
     };
   }
 

@@ -36,6 +36,11 @@ export interface ActorInfo {
   startedAt: number;
   /** When its host last refreshed its presence, ms since the epoch. */
   lastHeartbeat: number;
+  /**
+   * A member of a durable pool: its name is shared with the other members
+   * (no name claim of its own).
+   */
+  pool?: true;
 }
 
 /** What a host announces of one of its actors (the heartbeat is added when announced). */
@@ -261,7 +266,7 @@ export class Registry {
     const nonce = nonceOfToken(token);
     const nameHolders = await Promise.all(
       entries.map((entry) =>
-        entry.name === undefined
+        entry.name === undefined || entry.pool === true
           ? Promise.resolve(undefined)
           : readClaim(this.transport, this.names.objectKey('name', entry.name)),
       ),
@@ -273,10 +278,19 @@ export class Registry {
       ttlMs > 0 && left > 0 ? now - Math.max(0, ttlMs - left) : 0;
     const genuine: ActorInfo[] = [];
     entries.forEach((entry, i) => {
-      const { name, address, host, pid, startedAt, lastHeartbeat, ttlMs } = entry;
-      if (name !== undefined && nameHolders[i] !== `${address}|${nonce}`) return;
+      const { name, address, host, pid, startedAt, lastHeartbeat, ttlMs, pool } = entry;
+      // A pool member's name is shared: its process's claim is what makes it live.
+      if (name !== undefined && pool !== true && nameHolders[i] !== `${address}|${nonce}`) return;
       const heartbeat = Math.max(lastHeartbeat, refreshedAt(ttlMs));
-      genuine.push({ name, address, host, pid, startedAt, lastHeartbeat: heartbeat });
+      genuine.push({
+        name,
+        address,
+        host,
+        pid,
+        startedAt,
+        lastHeartbeat: heartbeat,
+        ...(pool === true ? { pool } : {}),
+      });
     });
     return genuine;
   }
@@ -321,5 +335,6 @@ function parseEntry(text: Buffer): StoredEntry | undefined {
     lastHeartbeat: typeof entry.lastHeartbeat === 'number' ? entry.lastHeartbeat : 0,
     token,
     ttlMs: typeof entry.ttlMs === 'number' ? entry.ttlMs : 0,
+    ...(entry.pool === true ? { pool: true as const } : {}),
   };
 }

@@ -10,7 +10,13 @@ import { tlsEnvironment } from '../transport/index.js';
 import { SpawnError } from '../errors.js';
 import { RateLimitedLog } from '../util/index.js';
 import { type Registry, addressCandidates } from '../registry/index.js';
-import { CLAIM_NONCE_ENV, READY_TOKEN_ENV, type ReadyBody, processAddress } from '../wire/index.js';
+import {
+  CLAIM_NONCE_ENV,
+  MAILBOX_ENV,
+  READY_TOKEN_ENV,
+  type ReadyBody,
+  processAddress,
+} from '../wire/index.js';
 import type { ChildInfo, ChildState, ExitReason } from './supervisor-events.js';
 import type { ResolvedChildSpec, ResolvedSupervisorOptions } from './supervisor-options.js';
 import { type ProcessExit, SupervisedProcess } from './supervised-process.js';
@@ -151,6 +157,7 @@ export class ChildLauncher {
     const claimNonce = nanoid(12);
     const process_ = new SupervisedProcess({
       name: spec.name,
+      actorName: spec.actorName,
       modulePath: spec.modulePath,
       execArgv: spec.execArgv,
       args: spec.args,
@@ -165,6 +172,9 @@ export class ChildLauncher {
         ...secretEnvironment(system.options.secret),
         REDIS_ACTORS_HEARTBEAT_MS: String(this.context.heartbeatIntervalMs),
         ...spec.env,
+        ...(Object.keys(spec.mailbox).length === 0
+          ? {}
+          : { [MAILBOX_ENV]: JSON.stringify(spec.mailbox) }),
         [READY_TOKEN_ENV]: token,
         [CLAIM_NONCE_ENV]: claimNonce,
       },

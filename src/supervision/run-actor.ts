@@ -16,7 +16,8 @@ import {
   type Handlers,
   type MailboxOptions,
 } from '../core/index.js';
-import { READY_TOKEN_ENV, READY_TYPE, type ReadyBody } from '../wire/index.js';
+import { InvalidOptionError } from '../errors.js';
+import { MAILBOX_ENV, READY_TOKEN_ENV, READY_TYPE, type ReadyBody } from '../wire/index.js';
 import { NAME_FLAG, PARENT_FLAG } from './supervised-process.js';
 import { hasSupervisorSocket, startWatchdog } from './watchdog.js';
 
@@ -64,6 +65,30 @@ function takeSupervisorFlags(): { parent: string | undefined; name: string | und
 }
 
 /**
+ * The child spec's mailbox settings (MAILBOX_ENV, set by the supervisor) over
+ * the module's own; taken off the environment, so that a process this one
+ * starts does not inherit them.
+ */
+function withSupervisorMailbox(own: MailboxOptions | undefined): MailboxOptions | undefined {
+  const given = process.env[MAILBOX_ENV];
+  Reflect.deleteProperty(process.env, MAILBOX_ENV);
+  if (given === undefined) return own;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(given);
+  } catch {
+    throw new InvalidOptionError(
+      MAILBOX_ENV,
+      `must be JSON mailbox settings, got ${given.slice(0, 80)}`,
+    );
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new InvalidOptionError(MAILBOX_ENV, 'must be a JSON object of mailbox settings');
+  }
+  return { ...own, ...(parsed as MailboxOptions) };
+}
+
+/**
  * Runs `definition` as the actor of this process. Call it once, at the top
  * level of the module a supervisor spawns. Resolves once the actor is
  * subscribed and (when supervised) READY was delivered to the supervisor.
@@ -76,7 +101,8 @@ export async function runActor<H extends Handlers>(
   // Ours alone: a process this one starts must not inherit it.
   const readyToken = process.env[READY_TOKEN_ENV];
   Reflect.deleteProperty(process.env, READY_TOKEN_ENV);
-  const { name = givenName, mailbox, heartbeatIntervalMs, ...systemOptions } = options;
+  const { name = givenName, heartbeatIntervalMs, ...systemOptions } = options;
+  const mailbox = withSupervisorMailbox(options.mailbox);
   const system = await ActorSystem.start(systemOptions);
   let stopping = false;
   const stopAndExit = (): void => {

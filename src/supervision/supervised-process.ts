@@ -20,7 +20,10 @@ export interface ProcessExit {
 }
 
 export interface LaunchOptions {
+  /** The child's name (its output's prefix). */
   name: string;
+  /** The name its actor takes (`--redis-actors-name=`). */
+  actorName: string;
   modulePath: string;
   execArgv: string[];
   args: string[];
@@ -61,7 +64,7 @@ export class SupervisedProcess {
         ...options.execArgv,
         options.modulePath,
         `${PARENT_FLAG}${options.parentAddress}`,
-        `${NAME_FLAG}${options.name}`,
+        `${NAME_FLAG}${options.actorName}`,
         ...options.args,
       ],
       {

@@ -3,7 +3,7 @@
  * types with their defaults, and their resolution into complete, validated
  * settings (so that the supervisor itself never deals with a missing field).
  */
-import { positiveInteger } from '../core/index.js';
+import { type MailboxOptions, positiveInteger } from '../core/index.js';
 import { InvalidOptionError, SpawnError } from '../errors.js';
 import { assertValidName } from '../wire/index.js';
 import {
@@ -56,6 +56,20 @@ export interface ChildSpec {
    * @default 5000
    */
   shutdownTimeoutMs?: number;
+  /**
+   * Mailbox settings for the child's actor (e.g. `{ durable: true }`), over
+   * those its module gives `runActor` (handed over in REDIS_ACTORS_MAILBOX).
+   * @default {}
+   */
+  mailbox?: MailboxOptions;
+  /**
+   * Processes of this module under one name: with more than one, children
+   * `<name>-1` … `<name>-<count>`, each an actor named `<name>`, members of a
+   * pool sharing the durable mailbox of `<name>` (mailbox `durable` and
+   * `pool` implied). Each is supervised (restarted) on its own.
+   * @default 1
+   */
+  count?: number;
 }
 
 /** Delays between restarts, growing with each restart within the period. */
@@ -140,6 +154,8 @@ export const CHILD_DEFAULTS = {
   restart: 'permanent',
   readyTimeoutMs: 10_000,
   shutdownTimeoutMs: 5000,
+  mailbox: {},
+  count: 1,
 } as const satisfies Partial<ChildSpec>;
 
 const STRATEGIES: readonly string[] = [
@@ -184,6 +200,8 @@ export function resolveSupervisorOptions(options: SupervisorOptions): ResolvedSu
 
 /** A child spec with every field filled in, and the module found. */
 export interface ResolvedChildSpec extends Required<ChildSpec> {
+  /** The name its actor takes: the child's name, or a pool's for one of its members. */
+  actorName: string;
   /** Absolute path of the module the child process runs. */
   modulePath: string;
   /** Node options the child process is started with (e.g. the tsx loader). */
@@ -197,7 +215,7 @@ export interface ResolvedChildSpec extends Required<ChildSpec> {
  * cannot run because tsx is not installed.
  */
 export function resolveChildSpec(
-  spec: ChildSpec,
+  spec: ChildSpec & { actorName?: string },
   takenNames: readonly string[],
   resolveTsx?: TsxResolver,
 ): ResolvedChildSpec {
@@ -208,11 +226,12 @@ export function resolveChildSpec(
       `this supervisor already has a child named "${spec.name}"`,
     );
   }
-  const resolved = { ...CHILD_DEFAULTS, args: [], env: {}, ...spec };
+  const resolved = { ...CHILD_DEFAULTS, args: [], env: {}, actorName: spec.name, ...spec };
   if (!RESTART_TYPES.includes(resolved.restart)) {
     throw new InvalidOptionError('restart', `must be permanent, transient or temporary`);
   }
   positiveInteger('readyTimeoutMs', resolved.readyTimeoutMs);
+  positiveInteger('count', resolved.count);
   positiveInteger('shutdownTimeoutMs', resolved.shutdownTimeoutMs);
   try {
     const module = resolveChildModule(spec.module, process.cwd(), resolveTsx);

@@ -10,7 +10,7 @@
  * failure restarts, and when, in restart-plan.ts.
  */
 import { EventEmitter } from 'node:events';
-import { type ActorSystem, defineActor } from '../core/index.js';
+import { type ActorSystem, defineActor, positiveInteger } from '../core/index.js';
 import { EscalationError, InvalidOptionError } from '../errors.js';
 import { READY_TYPE, type ReadyBody } from '../wire/index.js';
 import { ChildLauncher, SupervisedChild, describeExit } from './child-lifecycle.js';
@@ -101,6 +101,32 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * bad spec.
    */
   async spawn(spec: ChildSpec): Promise<ChildInfo> {
+    const count = spec.count ?? 1;
+    if (count === 1) return this.spawnOne(spec);
+    positiveInteger('count', count);
+    if (spec.mailbox?.durable === false) {
+      throw new InvalidOptionError(
+        'count',
+        `the ${count} members of "${spec.name}" share its durable mailbox: leave mailbox.durable unset`,
+      );
+    }
+    const mailbox = { ...spec.mailbox, durable: true, pool: true };
+    const members: ChildInfo[] = [];
+    for (let i = 1; i <= count; i++) {
+      members.push(
+        await this.spawnOne({
+          ...spec,
+          name: `${spec.name}-${i}`,
+          count: 1,
+          mailbox,
+          actorName: spec.name,
+        }),
+      );
+    }
+    return members[0] as ChildInfo;
+  }
+
+  private async spawnOne(spec: ChildSpec & { actorName?: string }): Promise<ChildInfo> {
     if (this.state !== 'running')
       throw new InvalidOptionError('spawn', 'the supervisor is not running');
     const takenNames = this.childList.map((child) => child.name);

@@ -53,6 +53,7 @@ export {
   HEALTH_TYPE,
   PROBE_TYPE,
   READY_TOKEN_ENV,
+  MAILBOX_ENV,
   READY_TYPE,
 } from './system-messages.js';
 export { PayloadAuth, SIGNED_HEADER_BYTES, SIGNED_PREFIX, isSigned } from './payload-auth.js';

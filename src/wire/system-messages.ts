@@ -29,6 +29,12 @@ export const READY_TOKEN_ENV = 'REDIS_ACTORS_READY_TOKEN';
  */
 export const CLAIM_NONCE_ENV = 'REDIS_ACTORS_CLAIM_NONCE';
 
+/**
+ * The environment variable that hands a child the mailbox settings its
+ * supervisor's child spec gives (JSON of MailboxOptions), over its module's.
+ */
+export const MAILBOX_ENV = 'REDIS_ACTORS_MAILBOX';
+
 /** Body of the READY message. */
 export interface ReadyBody {
   name: string | undefined;

@@ -94,10 +94,19 @@ describe('a durable mailbox fed by a stranger', () => {
     const host = await startSystem({ namespace });
     const sender = await startSystem({ namespace });
     const got = deferred<string>();
-    await host.spawn(defineActor({ handlers: { job: (body: string) => { got.resolve(body); } } }), {
-      name: 'jobs',
-      mailbox: { durable: true },
-    });
+    await host.spawn(
+      defineActor({
+        handlers: {
+          job: (body: string) => {
+            got.resolve(body);
+          },
+        },
+      }),
+      {
+        name: 'jobs',
+        mailbox: { durable: true },
+      },
+    );
     const raw = rawClient();
     await raw.del(`${namespace}:inbox:{jobs}`);
     // The settings say durable, the stream is gone: the append makes a stream without the group;
