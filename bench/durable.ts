@@ -38,7 +38,10 @@ const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     'bullmq-concurrency': { type: 'string', default: '64' },
-    'bullmq-adds': { type: 'string', default: 'add' },
+    // BullMQ at its fastest here: of concurrency 1, 16 and 64, and queue.add against
+    // addBulk of 100, on quiet runs 64 with addBulk handled 12.9k-14.1k jobs/s, 64 with
+    // queue.add 10.3k-11.8k, 16 about 6k-7.5k, 1 about 2k-2.5k (bench/README.md).
+    'bullmq-adds': { type: 'string', default: 'bulk' },
   },
 });
 const quick = values.quick;
