@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { defineActor } from '../src/index.js';
 import { parseRedisUrl } from '../src/transport/redis-url.js';
-import { redisUrl, runCommand, startSystem, uniqueNamespace } from './helpers.js';
+import { deferred, redisUrl, runCommand, startSystem, uniqueNamespace } from './helpers.js';
 
 const hasRedisCli = spawnSync('redis-cli', ['--version']).status === 0;
 
@@ -58,5 +58,39 @@ describe.skipIf(!hasRedisCli)('interop with redis-cli', () => {
     });
     expect(typeof reply.id).toBe('string');
     expect(typeof reply.sentAt).toBe('number');
+  });
+
+  it('hands a tell XADDed by redis-cli to a durable mailbox to its actor, as docs/PROTOCOL.md shows', async () => {
+    const namespace = uniqueNamespace();
+    const system = await startSystem({ namespace });
+    const got = deferred<unknown>();
+    await system.spawn(
+      defineActor({
+        handlers: {
+          resize: (body: unknown) => {
+            got.resolve(body);
+          },
+        },
+      }),
+      { name: 'jobs', mailbox: { durable: true } },
+    );
+    const cli = (...args: string[]) =>
+      execFileSync('redis-cli', [...cliTarget(), ...args])
+        .toString()
+        .trim();
+    expect(cli('HGET', `${namespace}:durable:{jobs}`, 'capacity')).toBe('10000');
+    const tell = {
+      v: 1,
+      kind: 'tell',
+      id: 'cli-1',
+      from: 'cli',
+      to: 'jobs',
+      type: 'resize',
+      sentAt: 1764720000000,
+      body: { file: 'a.png' },
+    };
+    cli('XADD', `${namespace}:inbox:{jobs}`, '*', 'm', JSON.stringify(tell));
+    cli('LPUSH', `${namespace}:wake:{jobs}`, '1');
+    expect(await got.promise).toEqual({ file: 'a.png' });
   });
 });
