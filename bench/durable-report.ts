@@ -25,8 +25,11 @@ export interface DurableReport {
   asks: { label: string; inflight: number; perSecond: number; cpu: CpuFigures };
   latency: { label: string; result: Latency | undefined }[];
   targets: Target[];
-  /** Redis Streams found under the durable contender's namespace (none: not a durable mailbox). */
-  durableStreams: number;
+  /**
+   * Redis Streams under the durable contender's namespace (none: not a durable
+   * mailbox) and the entries left in them once every message was handled.
+   */
+  durableStreams: { keys: number; entries: number };
 }
 
 /** A markdown table, columns padded to their widest cell; right-aligned but the first. */
@@ -126,9 +129,13 @@ export function printDurableReport(report: DurableReport): void {
       `WARNING: ${label}: ${acknowledged} messages acknowledged to the producer, ${handled} handled (${how}: ${Math.abs(acknowledged - handled)})`,
     );
   }
-  if (report.durableStreams === 0) {
+  if (report.durableStreams.keys === 0) {
     lines.push(
       'NOTE: no Redis Stream under the durable namespace: this build (dist/) has no durable mailbox, the "durable" rows measured a pub/sub one',
+    );
+  } else if (report.durableStreams.entries > 0) {
+    lines.push(
+      `NOTE: ${report.durableStreams.entries} entries left in the durable mailbox's stream after every message was handled`,
     );
   }
   const figures = [...cycle.figures(), ...load.figures(), ...report.asks.cpu.figures()];

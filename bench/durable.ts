@@ -55,7 +55,7 @@ if (bullmqAdds !== 'add' && bullmqAdds !== 'bulk') {
 }
 const plan = quick
   ? {
-      rounds: 1,
+      rounds: 2,
       warmupMs: 300,
       rowMs: 2000,
       shapeWarmupMs: 800,
@@ -219,7 +219,7 @@ try {
   const bullmqFailedJobs = await contenders.bullmq.responder.call<number>('failedJobs');
   const rawStreamLength = await contenders.rawStream.responder.call<number>('streamLength');
   const oursDropped = await ours.responder.call<Record<string, number>>('dropped');
-  const oursStreams = await streamKeys(namespace);
+  const oursStreams = await streamsUnder(namespace);
 
   const rate = (name: Name) => median(handled[name] ?? []);
   const p50 = (mailbox: Mailbox) => latency(mailbox)?.p50Us ?? NaN;
@@ -295,7 +295,7 @@ try {
     bullmqFailedJobs,
     rawStreamLengthAfter: rawStreamLength,
     oursDropped,
-    oursStreamKeys: oursStreams,
+    oursStreamsAfter: oursStreams,
     waitedForQuietMs: Math.round(waitedForQuietMs),
     targets,
   };
@@ -317,18 +317,24 @@ try {
   fs.rmSync(runDir, { recursive: true, force: true });
 }
 
-/** Keys of type stream under `prefix` (a durable mailbox is one). */
-async function streamKeys(prefix: string): Promise<number> {
+/**
+ * The Redis Streams under `prefix` (a durable mailbox is one) and the entries
+ * left in them once every message was handled: acknowledged entries that stay
+ * would grow the stream without end.
+ */
+async function streamsUnder(prefix: string): Promise<{ keys: number; entries: number }> {
   const probe = new Redis({ path: socketPath });
   try {
-    let found = 0;
+    let keys = 0;
+    let entries = 0;
     let cursor = '0';
     do {
-      const [next, keys] = await probe.scan(cursor, 'MATCH', `${prefix}*`, 'TYPE', 'stream');
-      found += keys.length;
+      const [next, found] = await probe.scan(cursor, 'MATCH', `${prefix}*`, 'TYPE', 'stream');
+      for (const key of found) entries += await probe.xlen(key);
+      keys += found.length;
       cursor = next;
     } while (cursor !== '0');
-    return found;
+    return { keys, entries };
   } finally {
     probe.disconnect();
   }
