@@ -85,13 +85,22 @@ const bullmqVersion = (
   ) as { version: string }
 ).version;
 
+/** Which build of redis-actors the roles run (dist/, which the durable mailbox work rebuilds often). */
+const digestFile = path.join(benchDir, '..', 'dist', 'source-digest.txt');
+const oursBuild = fs.existsSync(digestFile)
+  ? {
+      sourceDigest: fs.readFileSync(digestFile, 'utf8').trim(),
+      builtAt: fs.statSync(digestFile).mtime.toISOString(),
+    }
+  : undefined;
+
 const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ra-bench-durable-'));
 const redis = await startRedisServer({ dir: runDir });
 const { socketPath } = redis;
 const redisCpu = procCpuSampler(await redisServerPid(socketPath, redis.pid));
 const namespace = `benchd${process.pid}`;
 log(
-  `bench:durable: ${quick ? 'quick' : 'full'} run on ${os.cpus().length} cores, Node ${process.version}, Redis at ${redis.url}`,
+  `bench:durable: ${quick ? 'quick' : 'full'} run on ${os.cpus().length} cores, Node ${process.version}, Redis at ${redis.url}, dist/ built ${oursBuild?.builtAt ?? '?'} (sources ${oursBuild?.sourceDigest.slice(0, 12) ?? '?'})`,
 );
 
 const roles = (tag: string, file: string, args: string[]) => ({
@@ -264,6 +273,7 @@ try {
     machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version },
     plan,
     window: WINDOW,
+    oursBuild,
     bullmq: { version: bullmqVersion, concurrency: bullmqConcurrency, adds: bullmqAdds },
     mismatches,
     oneWayMismatches,
