@@ -110,6 +110,27 @@ describe('durable pools', () => {
     await stopped(pool.filter((child) => child !== holder));
   });
 
+  it('with claimAfterMs, takes a message from a member that is alive but stuck', async () => {
+    const namespace = uniqueNamespace();
+    const system = await startSystem({ namespace });
+    const handled = deferred<Done>();
+    await collector(system, (done) => {
+      handled.resolve(done);
+    });
+    const pool = members(namespace, 2, { PRESENCE_INTERVAL_MS: '200', CLAIM_AFTER_MS: '600' });
+    await ready(pool);
+    await system.tell('work', 'hold', 'stuck-1');
+    const holding = await Promise.race(
+      pool.map((child) => child.waitForLine(/^holding stuck-1 \d+ 1/)),
+    );
+    const done = await handled.promise;
+    expect(done.deliveries).toBe(2);
+    // Still alive, still stuck: taken over all the same.
+    const holder = pool.find((child) => holding.includes(` ${child.pid} `));
+    expect(holder?.process.exitCode).toBeNull();
+    await stopped(pool);
+  });
+
   it('does not run a slow handler twice while its process is alive', async () => {
     const namespace = uniqueNamespace();
     const system = await startSystem({ namespace });
