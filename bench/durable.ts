@@ -10,7 +10,8 @@
  * at 256 in flight and the sequential ask latency of a durable mailbox next
  * to a pub/sub one in the same processes. Rounds interleaved, medians;
  * prints markdown tables and the targets, writes bench/durable-results.json,
- * and exits non-zero when a message or reply did not match its request.
+ * and exits non-zero when a message or reply did not match its request, or
+ * when a consumer handled more or fewer messages than were acknowledged.
  *
  * `--bullmq-concurrency <n>` and `--bullmq-adds add|bulk` try BullMQ
  * settings other than the defaults (the fastest found here, see
@@ -40,7 +41,7 @@ const { values } = parseArgs({
     'bullmq-concurrency': { type: 'string', default: '64' },
     // BullMQ at its fastest here: of concurrency 1, 16 and 64, and queue.add against
     // addBulk of 100, on quiet runs 64 with addBulk handled 12.9k-14.1k jobs/s, 64 with
-    // queue.add 10.3k-11.8k, 16 about 6k-7.5k, 1 about 2k-2.5k (bench/README.md).
+    // queue.add 10.3k-11.8k, 16 about 6k-7.5k, 1 about 1.8k-2.5k (bench/README.md).
     'bullmq-adds': { type: 'string', default: 'bulk' },
   },
 });
@@ -160,9 +161,19 @@ try {
     await runOneWay(contenders[name], tallies[name], WINDOW, plan.shapeWarmupMs);
   }
   const ours = contenders.ours;
-  await measureAsks(ours, redisCpu, ASKS_IN_FLIGHT, { warmupMs: 0, rowMs: plan.shapeWarmupMs });
+  // Replies are checked in the warm-up too: a wrong one fails the run wherever it comes.
+  const warmAsks = await measureAsks(ours, redisCpu, ASKS_IN_FLIGHT, {
+    warmupMs: 0,
+    rowMs: plan.shapeWarmupMs,
+  });
+  mismatches += warmAsks.mismatches;
   for (const mailbox of ['durable', 'pubSub']) {
-    await ours.requester.call('latency', { mailbox, count: plan.latencyWarmup, warmup: 0 });
+    const warmLatency = await ours.requester.call<Latency>('latency', {
+      mailbox,
+      count: plan.latencyWarmup,
+      warmup: 0,
+    });
+    mismatches += warmLatency.mismatches;
   }
 
   log('one-way: messages/s handled by the consumer, CPU per message…');
@@ -316,6 +327,12 @@ try {
   log('results written to bench/durable-results.json');
   if (mismatches > 0) {
     log(`FAILED: ${mismatches} messages or replies did not match their requests`);
+    process.exitCode = 1;
+  }
+  // Nothing fails in this run, so every contender should deliver each acknowledged message once.
+  const miscounted = names.filter((name) => tallies[name].handled !== tallies[name].acknowledged);
+  if (miscounted.length > 0) {
+    log(`FAILED: handled is not acknowledged for ${miscounted.join(', ')} (see the WARNING)`);
     process.exitCode = 1;
   }
 } finally {
