@@ -37,7 +37,18 @@
  *   whoever sends them decides what is plausible; a poisoned start then
  *   shows as every worker's batch being refused, not as a wrong result.
  *
+ * With `--durable` (its mailbox must be durable too: `npm run pi -- --durable`
+ * gives it both) the totals, the target and the start and end times live in
+ * Redis under the run id `--run` (see pi-totals.ts), each batch counted by
+ * one script that also records it: a collector restarted after a crash
+ * continues from them, and a batch delivered again because the collector died
+ * while handling it, even after counting it, counts once. A batch without an
+ * id is then recognised by its message id. Refusals, `afterDone` and the rate
+ * are this process's own, since its start. Without `--durable` everything is
+ * in memory, as above.
+ *
  *   node --import tsx actors/pi-collector.ts [--max-batch 1073741824] [--max-contributors 1000]
+ *     [--durable [--run default]]
  */
 import { parseArgs } from 'node:util';
 import {
@@ -49,6 +60,7 @@ import {
 } from 'redis-actors';
 import { BatchWindow, batchSeq } from './batch-window.js';
 import { type SampleCounts, estimatePi } from './monte-carlo.js';
+import { DurableTotals, type StoredTotals, RUN_ID_RULE, isRunId } from './pi-totals.js';
 import { Refusals } from './refusals.js';
 
 export interface PiTarget {
@@ -111,14 +123,16 @@ const PLAUSIBILITY_STANDARD_ERRORS = 6;
 const DONE_GROUP_SIZE = 20;
 const RATE_WINDOW_MS = 3000;
 
-/** Limits from the command line; parsed before the actor starts, so no message sees defaults. */
-function readLimits(): PiStatus['limits'] {
+/** Options from the command line; parsed before the actor starts, so no message sees defaults. */
+function readOptions(): { limits: PiStatus['limits']; durable: boolean; run: string } {
   const { values } = parseArgs({
     // The supervisor's own flags (`--redis-actors-…=`) are not ours; runActor removes them later.
     args: process.argv.slice(2).filter((arg) => !arg.startsWith('--redis-actors-')),
     options: {
       'max-batch': { type: 'string', default: String(DEFAULT_MAX_BATCH) },
       'max-contributors': { type: 'string', default: String(DEFAULT_MAX_CONTRIBUTORS) },
+      durable: { type: 'boolean', default: false },
+      run: { type: 'string', default: 'default' },
     },
   });
   const positive = (name: string, text: string): number => {
@@ -127,13 +141,19 @@ function readLimits(): PiStatus['limits'] {
       throw new Error(`--${name} must be a positive integer, got ${text}`);
     return value;
   };
+  // Checked before the start: a bad id would otherwise fail each restart the same way.
+  if (!isRunId(values.run)) throw new RangeError(`--run must be ${RUN_ID_RULE}, got ${values.run}`);
   return {
-    maxBatch: positive('max-batch', values['max-batch']),
-    maxContributors: positive('max-contributors', values['max-contributors']),
+    limits: {
+      maxBatch: positive('max-batch', values['max-batch']),
+      maxContributors: positive('max-contributors', values['max-contributors']),
+    },
+    durable: values.durable,
+    run: values.run,
   };
 }
 
-const limits = readLimits();
+const { limits, durable, run } = readOptions();
 const refusals = new Refusals<RefusalReason>('pi-collector', [
   'bad-samples',
   'bad-batch-id',
@@ -158,6 +178,12 @@ let afterDone = 0;
 /** (time, total) checkpoints for the rate. */
 const checkpoints: [number, number][] = [];
 let self: ActorLifecycleContext | undefined;
+/**
+ * With --durable, the run's stored totals, once loaded. Every handler waits
+ * for it: messages may arrive before runActor returns the system they need.
+ */
+let storeLoaded: (store: DurableTotals) => void = () => undefined;
+const loaded = new Promise<DurableTotals>((resolve) => (storeLoaded = resolve));
 
 function reached(): boolean {
   const { standardError } = estimatePi(inside, total);
@@ -200,6 +226,15 @@ function finish(): void {
   done = true;
   doneAt = Date.now();
   // Not awaited: the collector keeps answering `status` meanwhile.
+  if (self !== undefined) void tellDone(self, summary(), [...contributions.keys()]);
+}
+
+/** {@link finish}, keeping the end time of the first collector of the run that reached it. */
+async function finishStored(store: DurableTotals, at = Date.now()): Promise<void> {
+  done = true;
+  doneAt = at;
+  doneAt = await store.markDone(at);
+  // Told again by a restarted collector: the one before may have died telling.
   if (self !== undefined) void tellDone(self, summary(), [...contributions.keys()]);
 }
 
@@ -288,70 +323,147 @@ function badSamples(): { reason: RefusalReason; message: string } {
   };
 }
 
+/**
+ * Whether a batch is to be counted: refused ones are refused, and once done
+ * none is (its sender told `done` again, once).
+ */
+function admitted(counts: PiBatch, context: HandlerContext): boolean {
+  const { sender } = context;
+  const refused = refusal(counts, sender);
+  if (refused !== undefined) {
+    refusals.refuse(refused.reason, refused.message, context);
+    return false;
+  }
+  if (done) {
+    afterDone++;
+    // Its `done` may have been lost (it was away): told once more, each contributor at most once.
+    if (self !== undefined && contributions.has(sender) && !toldAgain.has(sender)) {
+      toldAgain.add(sender);
+      self.tell(sender, 'done', doneBody(summary(), sender)).catch(() => undefined);
+    }
+    return false;
+  }
+  return true;
+}
+
+/** A rate checkpoint every 250 ms of counting. */
+function checkpoint(now: number): void {
+  const last = checkpoints[checkpoints.length - 1];
+  if (last === undefined || now - last[0] >= 250) checkpoints.push([now, total]);
+}
+
+function countInMemory(counts: PiBatch, context: HandlerContext): void {
+  if (!admitted(counts, context)) return;
+  const { sender } = context;
+  // Checked by refusal(): a present id is `<sender>#<seq>`.
+  const seq = counts.id === undefined ? undefined : batchSeq(counts.id, sender);
+  if (seq !== undefined) {
+    let window = windows.get(sender);
+    if (window === undefined) windows.set(sender, (window = new BatchWindow()));
+    if (window.has(seq)) {
+      duplicates++;
+      return;
+    }
+    window.add(seq);
+  }
+  const now = Date.now();
+  firstAt ??= now;
+  if (checkpoints.length === 0) checkpoints.push([now, total]);
+  inside += counts.inside;
+  total += counts.total;
+  contributions.set(sender, (contributions.get(sender) ?? 0) + counts.total);
+  checkpoint(now);
+  if (reached()) finish();
+}
+
+/** Counts in Redis first (atomically, once per batch), then takes the totals it answers. */
+async function countStored(
+  store: DurableTotals,
+  counts: PiBatch,
+  context: HandlerContext,
+): Promise<void> {
+  if (!admitted(counts, context)) return;
+  const { sender } = context;
+  // A batch without an id is known by its message's id, the same in every delivery.
+  const key = counts.id === undefined ? `m:${sender}/${context.message.id}` : `b:${counts.id}`;
+  const now = Date.now();
+  const result = await store.count(key, sender, counts, now);
+  duplicates = result.duplicates;
+  if (!result.counted) return;
+  if (checkpoints.length === 0) checkpoints.push([now, total]);
+  firstAt = result.firstAt;
+  inside = result.inside;
+  total = result.total;
+  contributions.set(sender, result.credited);
+  checkpoint(now);
+  if (reached()) await finishStored(store);
+}
+
+/** `given` as a target (only its two known fields); InvalidMessageError when it is none. */
+function checkedTarget(given: unknown): PiTarget {
+  const { precision, samples } =
+    typeof given === 'object' && given !== null ? (given as Record<string, unknown>) : {};
+  const valid = (value: unknown): value is number | undefined =>
+    value === undefined || (typeof value === 'number' && Number.isFinite(value) && value > 0);
+  if (typeof given !== 'object' || given === null || !valid(precision) || !valid(samples)) {
+    throw new InvalidMessageError(
+      'bad-target',
+      'target needs { precision?: number > 0, samples?: number > 0 }',
+    );
+  }
+  // Only the two known fields: whatever else came along is not kept.
+  return {
+    ...(precision === undefined ? {} : { precision }),
+    ...(samples === undefined ? {} : { samples }),
+  };
+}
+
+/** The target told (typed for callers, but whatever anyone sent); stored first when durable. */
+function setTarget(next: unknown, store: DurableTotals | undefined): PiStatus | Promise<PiStatus> {
+  const checked = checkedTarget(next);
+  if (store === undefined) {
+    target = checked;
+    if (!done && reached()) finish();
+    return status();
+  }
+  return store.saveTarget(checked).then(async () => {
+    target = checked;
+    if (!done && reached()) await finishStored(store);
+    return status();
+  });
+}
+
+/** A restarted durable collector continues from what the run stored. */
+async function restore(store: DurableTotals, stored: StoredTotals): Promise<void> {
+  ({ inside, total, duplicates, firstAt } = stored);
+  for (const [address, samples] of stored.contributions) contributions.set(address, samples);
+  try {
+    target = checkedTarget(stored.target);
+  } catch {
+    // Only this collector writes it; anyone else's value counts as no target.
+  }
+  if (reached()) await finishStored(store, stored.doneAt ?? Date.now());
+}
+
 export const piCollector = defineActor({
   onStart: (context) => {
     self = context;
   },
   handlers: {
-    samples: (counts: PiBatch, context: HandlerContext): void => {
-      const { sender } = context;
-      const refused = refusal(counts, sender);
-      if (refused !== undefined) {
-        refusals.refuse(refused.reason, refused.message, context);
-        return;
-      }
-      if (done) {
-        afterDone++;
-        // Its `done` may have been lost (it was away): told once more, each contributor at most once.
-        if (self !== undefined && contributions.has(sender) && !toldAgain.has(sender)) {
-          toldAgain.add(sender);
-          self.tell(sender, 'done', doneBody(summary(), sender)).catch(() => undefined);
-        }
-        return;
-      }
-      // Checked by refusal(): a present id is `<sender>#<seq>`.
-      const seq = counts.id === undefined ? undefined : batchSeq(counts.id, sender);
-      if (seq !== undefined) {
-        let window = windows.get(sender);
-        if (window === undefined) windows.set(sender, (window = new BatchWindow()));
-        if (window.has(seq)) {
-          duplicates++;
-          return;
-        }
-        window.add(seq);
-      }
-      const now = Date.now();
-      firstAt ??= now;
-      if (checkpoints.length === 0) checkpoints.push([now, total]);
-      inside += counts.inside;
-      total += counts.total;
-      contributions.set(sender, (contributions.get(sender) ?? 0) + counts.total);
-      const last = checkpoints[checkpoints.length - 1];
-      if (last === undefined || now - last[0] >= 250) checkpoints.push([now, total]);
-      if (reached()) finish();
+    samples: (counts: PiBatch, context: HandlerContext): void | Promise<void> => {
+      if (durable) return loaded.then((store) => countStored(store, counts, context));
+      countInMemory(counts, context);
     },
-    status: (): PiStatus => status(),
-    target: (next: PiTarget): PiStatus => {
-      const given: unknown = next; // typed for callers, but whatever anyone sent
-      const { precision, samples } =
-        typeof given === 'object' && given !== null ? (given as Record<string, unknown>) : {};
-      const valid = (value: unknown): value is number | undefined =>
-        value === undefined || (typeof value === 'number' && Number.isFinite(value) && value > 0);
-      if (typeof given !== 'object' || given === null || !valid(precision) || !valid(samples)) {
-        throw new InvalidMessageError(
-          'bad-target',
-          'target needs { precision?: number > 0, samples?: number > 0 }',
-        );
-      }
-      // Only the two known fields: whatever else came along is not kept.
-      target = {
-        ...(precision === undefined ? {} : { precision }),
-        ...(samples === undefined ? {} : { samples }),
-      };
-      if (!done && reached()) finish();
-      return status();
-    },
+    status: (): PiStatus | Promise<PiStatus> => (durable ? loaded.then(() => status()) : status()),
+    target: (next: PiTarget): PiStatus | Promise<PiStatus> =>
+      durable ? loaded.then((store) => setTarget(next, store)) : setTarget(next, undefined),
   },
 });
 
-await runActor(piCollector);
+const { system } = await runActor(piCollector);
+if (durable) {
+  const store = new DurableTotals(system, run);
+  // A failure here ends the process (exit 1): its supervisor starts it again.
+  await restore(store, await store.load());
+  storeLoaded(store);
+}
