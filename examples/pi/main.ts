@@ -1,15 +1,21 @@
 /**
- * `npm run pi -- [--workers N] [--samples S | --precision P] [--batch B]`
+ * `npm run pi -- [--workers N] [--samples S | --precision P] [--batch B] [--durable]`
  *
  * A supervisor spawns the pi collector and N pi workers (default: one per
  * core). Workers send batches of Monte-Carlo samples; the collector adds them
  * up. This process shows the progress on one updating line and a summary at
  * the end. Volunteers may join from other terminals or machines:
  * `npm run pi:volunteer`.
+ *
+ * With `--durable` the collector has a durable mailbox and keeps its totals
+ * in Redis under a run id of this run's own, so that batches told while it
+ * restarts wait for it and a collector restarted after a crash continues from
+ * what the one before counted, each batch once (see actors/pi-totals.ts).
  */
+import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { type ChildInfo, runSupervisor } from 'redis-actors';
+import { AskTimeoutError, type ChildInfo, runSupervisor } from 'redis-actors';
 import type { PiStatus, PiTarget, piCollector } from '../../actors/pi-collector.js';
 
 /** Default precision: about 3·10⁹ samples, some 15 s on two cores. */
@@ -18,7 +24,7 @@ const COLLECTOR = 'pi-collector';
 
 function usage(message: string): never {
   process.stderr.write(
-    `${message}\nusage: npm run pi -- [--workers N] [--samples S | --precision P] [--batch B]\n`,
+    `${message}\nusage: npm run pi -- [--workers N] [--samples S | --precision P] [--batch B] [--durable]\n`,
   );
   process.exit(2);
 }
@@ -29,8 +35,12 @@ const { values } = parseArgs({
     samples: { type: 'string' },
     precision: { type: 'string' },
     batch: { type: 'string', default: '2097152' },
+    durable: { type: 'boolean', default: false },
   },
 });
+const durable = values.durable;
+/** Names this run's keys: a later run in the same namespace starts from nothing. */
+const run = `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
 const workers = values.workers === undefined ? os.availableParallelism() : Number(values.workers);
 if (!Number.isInteger(workers) || workers < 0)
   usage(`--workers must be an integer >= 0, got ${values.workers}`);
@@ -46,7 +56,14 @@ for (const [name, value] of Object.entries(target)) {
 
 const { system, supervisor, shutdown } = await runSupervisor({
   children: [
-    { name: COLLECTOR, module: 'actors/pi-collector.ts' },
+    durable
+      ? {
+          name: COLLECTOR,
+          module: 'actors/pi-collector.ts',
+          args: ['--durable', '--run', run],
+          mailbox: { durable: true },
+        }
+      : { name: COLLECTOR, module: 'actors/pi-collector.ts' },
     ...Array.from({ length: workers }, (_, i) => ({
       name: `pi-worker-${i + 1}`,
       module: 'actors/pi-worker.ts',
@@ -65,6 +82,11 @@ console.log(
 );
 for (const child of supervisor.children())
   console.log(`  ${child.name}  pid ${child.pid}  ${child.address}`);
+if (durable) {
+  console.log(
+    `durable collector: run ${run}, its totals in ${system.key('pi', `{${run}}`)}:* (kept a day)`,
+  );
+}
 supervisor.on('child-started', (child: ChildInfo) => {
   console.log(`${child.name} restarted: pid ${child.pid} (restart #${child.restarts})`);
 });
@@ -92,10 +114,12 @@ async function summary(final: PiStatus): Promise<void> {
       `refused batches: ${refused.map(([reason, count]) => `${reason} ${count}`).join(', ')}`,
     );
   }
-  if (final.duplicates > 0)
-    console.log(
-      `batches received again (resent after a failed send), not counted: ${final.duplicates}`,
-    );
+  if (final.duplicates > 0) {
+    const why = durable
+      ? 'delivered again after a collector restart, or resent after a failed send'
+      : 'resent after a failed send';
+    console.log(`batches received again (${why}), not counted: ${final.duplicates}`);
+  }
   for (const { address, samples } of final.contributions) {
     console.log(
       `  ${(names.get(address) ?? 'volunteer').padEnd(14)} ${address.padEnd(24)} ${samples} samples`,
@@ -106,7 +130,15 @@ async function summary(final: PiStatus): Promise<void> {
 const interactive = process.stdout.isTTY;
 let lastPrinted = 0;
 for (;;) {
-  const status = await collector.ask('status');
+  let status: PiStatus;
+  try {
+    status = await collector.ask('status');
+  } catch (error) {
+    // A durable collector that is restarting answers once it is back; the asks meanwhile
+    // wait in its mailbox, and those that waited past their deadline are not answered.
+    if (!durable || !(error instanceof AskTimeoutError)) throw error;
+    continue;
+  }
   if (status.done) {
     if (interactive) process.stdout.write('\n');
     await summary(status);
