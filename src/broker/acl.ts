@@ -118,7 +118,7 @@ const CLUSTER = [
 /**
  * Durable mailboxes: a stream per name with its group (XADD, XLEN, XREADGROUP,
  * XACK, XDEL, XPENDING, XCLAIM, XRANGE, XGROUP CREATE and DELCONSUMER), the
- * wake-up list readers block on (LPUSH, LTRIM, BLPOP), and EXISTS of a name's
+ * wake-up list readers block on (LPUSH, LLEN, BLPOP), and EXISTS of a name's
  * settings. Not CLIENT UNBLOCK: a stopping reader then waits out its BLPOP (1 s).
  */
 const DURABLE = [
@@ -134,7 +134,7 @@ const DURABLE = [
   '+xgroup|create',
   '+xgroup|delconsumer',
   '+lpush',
-  '+ltrim',
+  '+llen',
   '+blpop',
 ];
 

@@ -8,6 +8,7 @@
  */
 import { Script, type Transport } from '../transport/index.js';
 import type { DurableKeys } from './durable-keys.js';
+import { MAX_WAKE_TOKENS } from './durable-scripts.js';
 
 /** One dead letter as listed. */
 export interface DeadLetter {
@@ -45,13 +46,14 @@ for _, letter in ipairs(letters) do
     if fields[i] == 'm' then
       redis.call('XADD', KEYS[2], '*', 'm', fields[i + 1])
       redis.call('XDEL', KEYS[1], letter[1])
-      redis.call('LPUSH', KEYS[3], '1')
       moved = moved + 1
       break
     end
   end
 end
-redis.call('LTRIM', KEYS[3], 0, 1023)
+for i = 1, math.min(moved, ${MAX_WAKE_TOKENS} - redis.call('LLEN', KEYS[3])) do
+  redis.call('LPUSH', KEYS[3], '1')
+end
 return moved`);
 
 export class DeadLetters {

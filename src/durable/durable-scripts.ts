@@ -50,22 +50,31 @@ end
 redis.call('HSET', KEYS[1], 'capacity', ARGV[2], 'overflow', ARGV[3], 'maxDeliveries', ARGV[4], 'pool', ARGV[5])
 return 'ok'`);
 
+/** Most wake-up tokens waiting at once: one per reader that is to wake (a pool's members). */
+export const MAX_WAKE_TOKENS = 64;
+
 /**
- * KEYS[1] config hash, KEYS[2] stream, KEYS[3] wake list. ARGV[1] the
- * payload. Appends it unless the mailbox is full, and wakes a reader.
- * Returns the entry id; nil when no durable mailbox has that name; when
- * full, `{overflow policy, capacity}`.
+ * KEYS[1] config hash, KEYS[2] stream, KEYS[3] wake list. ARGV the payloads
+ * of one sender's turn. Appends those that fit the capacity and wakes as
+ * many readers. Returns nil when no durable mailbox has that name, else
+ * `{overflow policy, capacity, {entry id, or 0 when full, per payload}}`.
  */
 export const APPEND = new Script(`
-local capacity = tonumber(redis.call('HGET', KEYS[1], 'capacity'))
+local settings = redis.call('HMGET', KEYS[1], 'capacity', 'overflow')
+local capacity = tonumber(settings[1])
 if not capacity then return false end
-if redis.call('XLEN', KEYS[2]) >= capacity then
-  return {redis.call('HGET', KEYS[1], 'overflow') or 'reject', tostring(capacity)}
+local room = capacity - redis.call('XLEN', KEYS[2])
+local ids = {}
+for i = 1, #ARGV do
+  if i > room then ids[i] = 0 else ids[i] = redis.call('XADD', KEYS[2], '*', 'm', ARGV[i]) end
 end
-local id = redis.call('XADD', KEYS[2], '*', 'm', ARGV[1])
-redis.call('LPUSH', KEYS[3], '1')
-redis.call('LTRIM', KEYS[3], 0, 1023)
-return id`);
+local wake = math.min(room, #ARGV, ${MAX_WAKE_TOKENS} - redis.call('LLEN', KEYS[3]))
+if wake > 0 then
+  local tokens = {}
+  for i = 1, wake do tokens[i] = '1' end
+  redis.call('LPUSH', KEYS[3], unpack(tokens))
+end
+return {settings[2] or 'reject', tostring(capacity), ids}`);
 
 /**
  * KEYS[1] stream, KEYS[2] dead letters, KEYS[3] wake list. ARGV: [1] group,

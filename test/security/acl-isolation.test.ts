@@ -273,7 +273,7 @@ describe.skipIf(REDIS_MAJOR < 7)('commands the generated ACL never grants (ACL D
       ...['hset', 'hget', 'hmget', 'hgetall', 'hdel', 'hincrby', 'hkeys', 'hstrlen'],
       ...['publish', 'subscribe', 'unsubscribe', 'punsubscribe', 'pubsub|numsub'],
       ...['exists', 'xadd', 'xlen', 'xreadgroup', 'xack', 'xdel', 'xpending', 'xclaim', 'xrange'],
-      ...['xgroup|create', 'xgroup|delconsumer', 'lpush', 'ltrim', 'blpop'],
+      ...['xgroup|create', 'xgroup|delconsumer', 'lpush', 'llen', 'blpop'],
       ...['eval', 'evalsha'],
     ].sort();
     expect(await allowedCommands(admin, 'ua', `${A}:k`)).toEqual(framework);
