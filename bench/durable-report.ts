@@ -1,6 +1,6 @@
 /** The tables and warnings of bench/durable.ts, as markdown on stdout. */
 import type { CpuFigures } from './cpu.js';
-import type { OneWayTally } from './durable-rows.js';
+import type { CommandsPerMessage, OneWayTally } from './durable-rows.js';
 import type { Target } from './report.js';
 
 export interface Latency {
@@ -22,6 +22,7 @@ export interface DurableReport {
   }[];
   cpuWholeCycle: CpuFigures;
   cpuDuringLoad: CpuFigures;
+  commands: CommandsPerMessage;
   asks: { label: string; inflight: number; perSecond: number; cpu: CpuFigures };
   latency: { label: string; result: Latency | undefined }[];
   targets: Target[];
@@ -94,6 +95,14 @@ export function printDurableReport(report: DurableReport): void {
     'until the consumer had handled every acknowledged message, over those messages; during the',
     'load: cpu.ts slices of the measured interval (more than the former when the producer runs',
     'ahead of the consumer: its CPU for messages handled later counts against fewer).',
+    '',
+    ...report.oneWay.map(
+      ({ name, label }) =>
+        `Redis commands per message, ${label}: ${report.commands
+          .of(name)
+          .map(([command, perMessage]) => `${command} ${perMessage.toFixed(3)}`)
+          .join(', ')}`,
+    ),
     '',
     markdownTable(
       ['asks', 'per second', 'CPU µs per ask', 'requester + responder + Redis', 'quiet slices'],

@@ -1,9 +1,11 @@
 /**
  * The measuring steps of bench/durable.ts: a one-way row (producer against
  * consumer, counted by the consumer, CPU sampled over the same interval), the
- * wait for the consumer to catch up after it, and a row of asks.
+ * wait for the consumer to catch up after it, a row of asks, and the Redis
+ * commands per message.
  */
 import { type CpuRun, type CpuSample, type Slice, type Snapshot, cpuRun, watchCpu } from './cpu.js';
+import type { Redis } from 'ioredis';
 import type { Role } from './rpc.js';
 
 export interface Contender {
@@ -151,4 +153,52 @@ export async function measureAsks(
   const snapshots = await watchCpu(contender, redisCpu, begun + timing.warmupMs, timing.rowMs);
   const result = await measuring;
   return { ...result, cpu: cpuRun(snapshots, 'requester') };
+}
+
+/** Calls of each command Redis ran so far (INFO commandstats: those run inside scripts too). */
+export async function commandCalls(probe: Redis): Promise<Map<string, number>> {
+  const info = await probe.info('commandstats');
+  const calls = new Map<string, number>();
+  for (const [, name, count] of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
+    calls.set(name ?? '', Number(count));
+  }
+  return calls;
+}
+
+/**
+ * Redis commands per message of each contender, over its one-way rows (from
+ * just before the load until its consumer caught up): what its Redis CPU is
+ * spent on. The other contenders' idle connections add a few a second.
+ */
+export class CommandsPerMessage {
+  private readonly calls = new Map<string, Map<string, number>>();
+  private readonly messages = new Map<string, number>();
+
+  add(name: string, before: Map<string, number>, after: Map<string, number>, messages: number) {
+    const calls = this.calls.get(name) ?? new Map<string, number>();
+    for (const [command, count] of after) {
+      const added = count - (before.get(command) ?? 0) - (command === 'info' ? 1 : 0);
+      if (added > 0) calls.set(command, (calls.get(command) ?? 0) + added);
+    }
+    this.calls.set(name, calls);
+    this.messages.set(name, (this.messages.get(name) ?? 0) + messages);
+  }
+
+  /** Calls per message by command, most first, those of at least 0.001 per message. */
+  of(name: string): [command: string, perMessage: number][] {
+    const messages = this.messages.get(name) ?? 0;
+    return [...(this.calls.get(name) ?? [])]
+      .map(([command, count]): [string, number] => [command, count / messages])
+      .filter(([, perMessage]) => perMessage >= 0.001)
+      .sort((a, b) => b[1] - a[1]);
+  }
+
+  toJSON() {
+    return Object.fromEntries(
+      [...this.calls.keys()].map((name) => [
+        name,
+        Object.fromEntries(this.of(name).map(([command, n]) => [command, Number(n.toFixed(4))])),
+      ]),
+    );
+  }
 }

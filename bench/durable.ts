@@ -27,7 +27,9 @@ import { CpuFigures, procCpuSampler, redisServerPid, waitForQuiet } from './cpu.
 import { type Latency, printDurableReport } from './durable-report.js';
 import {
   type Contender,
+  CommandsPerMessage,
   OneWayTally,
+  commandCalls,
   measureAsks,
   measureOneWay,
   runOneWay,
@@ -99,6 +101,8 @@ const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ra-bench-durable-'));
 const redis = await startRedisServer({ dir: runDir });
 const { socketPath } = redis;
 const redisCpu = procCpuSampler(await redisServerPid(socketPath, redis.pid));
+/** The orchestrator's own connection: INFO commandstats, the streams left at the end. */
+const probe = new Redis({ path: socketPath });
 const namespace = `benchd${process.pid}`;
 log(
   `bench:durable: ${quick ? 'quick' : 'full'} run on ${os.cpus().length} cores, Node ${process.version}, Redis at ${redis.url}, dist/ built ${oursBuild?.builtAt ?? '?'} (sources ${oursBuild?.sourceDigest.slice(0, 12) ?? '?'})`,
@@ -181,10 +185,13 @@ try {
   const acknowledged: Partial<Record<Name, number[]>> = {};
   const cpuWholeCycle = new CpuFigures();
   const cpuDuringLoad = new CpuFigures();
+  const commands = new CommandsPerMessage();
   for (let round = 0; round < plan.rounds; round++) {
     for (const name of inRound(names, round)) {
       await quietPlease();
+      const commandsBefore = await commandCalls(probe);
       const row = await measureOneWay(contenders[name], redisCpu, tallies[name], WINDOW, timing);
+      commands.add(name, commandsBefore, await commandCalls(probe), row.cpu.wholeCycle.run.count);
       (handled[name] ??= []).push(row.perSecond);
       (acknowledged[name] ??= []).push(row.acknowledgedPerSecond);
       cpuWholeCycle.add(name, row.cpu.wholeCycle);
@@ -264,6 +271,7 @@ try {
     })),
     cpuWholeCycle,
     cpuDuringLoad,
+    commands,
     asks: {
       label: 'redis-actors durable',
       inflight: ASKS_IN_FLIGHT,
@@ -312,6 +320,7 @@ try {
       oneWayDuringLoad: cpuDuringLoad,
       durableAsks: cpuDurableAsk,
     },
+    redisCommandsPerMessage: commands,
     delivered: tallies,
     bullmqFailedJobs,
     rawStreamLengthAfter: rawStreamLength,
@@ -340,6 +349,7 @@ try {
     await contenders[name].requester.stop();
     await contenders[name].responder.stop();
   }
+  probe.disconnect();
   await redis.stop();
   fs.rmSync(runDir, { recursive: true, force: true });
 }
@@ -350,19 +360,14 @@ try {
  * would grow the stream without end.
  */
 async function streamsUnder(prefix: string): Promise<{ keys: number; entries: number }> {
-  const probe = new Redis({ path: socketPath });
-  try {
-    let keys = 0;
-    let entries = 0;
-    let cursor = '0';
-    do {
-      const [next, found] = await probe.scan(cursor, 'MATCH', `${prefix}*`, 'TYPE', 'stream');
-      for (const key of found) entries += await probe.xlen(key);
-      keys += found.length;
-      cursor = next;
-    } while (cursor !== '0');
-    return { keys, entries };
-  } finally {
-    probe.disconnect();
-  }
+  let keys = 0;
+  let entries = 0;
+  let cursor = '0';
+  do {
+    const [next, found] = await probe.scan(cursor, 'MATCH', `${prefix}*`, 'TYPE', 'stream');
+    for (const key of found) entries += await probe.xlen(key);
+    keys += found.length;
+    cursor = next;
+  } while (cursor !== '0');
+  return { keys, entries };
 }
