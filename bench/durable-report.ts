@@ -24,7 +24,12 @@ export interface DurableReport {
   cpuDuringLoad: CpuFigures;
   commands: CommandsPerMessage;
   asks: { label: string; inflight: number; perSecond: number; cpu: CpuFigures };
-  latency: { label: string; result: Latency | undefined }[];
+  latency: {
+    label: string;
+    result: Latency | undefined;
+    /** Redis commands per sequential ask, by command (CommandsPerMessage.of). */
+    commands: [command: string, perMessage: number][];
+  }[];
   targets: Target[];
   /**
    * Redis Streams under the durable contender's namespace (none: not a durable
@@ -62,6 +67,9 @@ const quiet = (figures: CpuFigures, name: string) => {
   return cpu === undefined ? '-' : `${cpu.quietSlices}/${cpu.slices}`;
 };
 
+const commandList = (commands: [string, number][]) =>
+  commands.map(([command, perMessage]) => `${command} ${perMessage.toFixed(3)}`).join(', ');
+
 export function printDurableReport(report: DurableReport): void {
   const { cpuWholeCycle: cycle, cpuDuringLoad: load } = report;
   const lines = [
@@ -98,10 +106,7 @@ export function printDurableReport(report: DurableReport): void {
     '',
     ...report.oneWay.map(
       ({ name, label }) =>
-        `Redis commands per message, ${label}: ${report.commands
-          .of(name)
-          .map(([command, perMessage]) => `${command} ${perMessage.toFixed(3)}`)
-          .join(', ')}`,
+        `Redis commands per message, ${label}: ${commandList(report.commands.of(name))}`,
     ),
     '',
     markdownTable(
@@ -118,11 +123,12 @@ export function printDurableReport(report: DurableReport): void {
     ),
     '',
     markdownTable(
-      ['sequential ask', 'p50 µs', 'p99 µs'],
-      report.latency.map(({ label, result }) => [
+      ['sequential ask', 'p50 µs', 'p99 µs', 'Redis commands per ask'],
+      report.latency.map(({ label, result, commands }) => [
         label,
         (result?.p50Us ?? NaN).toFixed(0),
         (result?.p99Us ?? NaN).toFixed(0),
+        commandList(commands),
       ]),
     ),
     '',

@@ -216,13 +216,23 @@ try {
   log('sequential ask latency, durable and pub/sub mailbox…');
   type Mailbox = 'durable' | 'pubSub';
   const latencyRuns: Record<Mailbox, Latency[]> = { durable: [], pubSub: [] };
+  // Which round trips a sequential ask makes: the commands Redis ran per ask.
+  const commandsPerAsk = new CommandsPerMessage();
   for (let round = 0; round < plan.latencyRounds; round++) {
     for (const mailbox of inRound<Mailbox>(['durable', 'pubSub'], round)) {
+      const warmup = plan.latencyWarmup / 4;
+      const commandsBefore = await commandCalls(probe);
       const result = await ours.requester.call<Latency>('latency', {
         mailbox,
         count: plan.latencyCount,
-        warmup: plan.latencyWarmup / 4,
+        warmup,
       });
+      commandsPerAsk.add(
+        mailbox,
+        commandsBefore,
+        await commandCalls(probe),
+        plan.latencyCount + warmup,
+      );
       mismatches += result.mismatches;
       latencyRuns[mailbox].push(result);
     }
@@ -279,8 +289,16 @@ try {
       cpu: cpuDurableAsk,
     },
     latency: [
-      { label: 'redis-actors, durable mailbox (bench-durable)', result: latency('durable') },
-      { label: 'redis-actors, pub/sub mailbox (bench-echo)', result: latency('pubSub') },
+      {
+        label: 'redis-actors, durable mailbox (bench-durable)',
+        result: latency('durable'),
+        commands: commandsPerAsk.of('durable'),
+      },
+      {
+        label: 'redis-actors, pub/sub mailbox (bench-echo)',
+        result: latency('pubSub'),
+        commands: commandsPerAsk.of('pubSub'),
+      },
     ],
     targets,
     durableStreams: oursStreams,
@@ -312,6 +330,7 @@ try {
     latency: {
       median: { durable: latency('durable'), pubSub: latency('pubSub') },
       runs: latencyRuns,
+      redisCommandsPerAsk: commandsPerAsk,
     },
     cpuPerMessage: {
       about:
