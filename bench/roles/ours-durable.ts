@@ -32,10 +32,6 @@ const system = await ActorSystem.start({
 if (role === 'responder') {
   const check = new OneWayCheck();
   let counted = 0;
-  // Not an object literal on purpose: it type-checks whether or not this
-  // checkout's MailboxOptions has `durable` yet (before it does, the option is
-  // ignored and the actor's mailbox is a pub/sub one).
-  const durableMailbox = { durable: true, concurrency: 64 };
   await system.spawn(
     defineActor({
       handlers: {
@@ -46,7 +42,7 @@ if (role === 'responder') {
         },
       },
     }),
-    { name: DURABLE, mailbox: durableMailbox },
+    { name: DURABLE, mailbox: { durable: true, concurrency: 64 } },
   );
   await system.spawn(defineActor({ handlers: { echo: (body: unknown) => body } }), {
     name: PUB_SUB,
