@@ -65,6 +65,8 @@ export class DurableInbox implements DeliverySettler {
   private ackScheduled = false;
   private reading = false;
   private blocking = false;
+  /** The last read found the stream drained: only a wake-up (or a timeout) makes reading worth it. */
+  private drained = false;
   private readBackoffMs = 0;
   private scanTimer: NodeJS.Timeout | undefined;
   private scanning = false;
@@ -191,7 +193,7 @@ export class DurableInbox implements DeliverySettler {
 
   /** Reads new entries while there is room; blocks for a wake-up when there are none. */
   private pump(): void {
-    if (this.reading || this.closed) return;
+    if (this.reading || this.closed || (this.drained && this.blocking)) return;
     const room = this.options.concurrency - this.holding;
     if (room <= 0) return;
     this.reading = true;
@@ -214,8 +216,9 @@ export class DurableInbox implements DeliverySettler {
       this.readBackoffMs = 0;
       const entries = Array.isArray(reply) ? reply : [];
       for (const entry of entries) this.handOut(entry, 1);
-      if (entries.length >= room) this.pump();
-      else this.block();
+      this.drained = entries.length < room;
+      if (this.drained) this.block();
+      else this.pump();
     });
   }
 
@@ -225,10 +228,12 @@ export class DurableInbox implements DeliverySettler {
     this.connection.call(['BLPOP', this.options.keys.wake, BLOCK_SECONDS]).then(
       () => {
         this.blocking = false;
+        this.drained = false;
         this.pump();
       },
       (error: unknown) => {
         this.blocking = false;
+        this.drained = false;
         this.readFailed(error as Error);
       },
     );
