@@ -69,6 +69,12 @@ export class DurableInbox implements DeliverySettler {
   private drained = false;
   private readBackoffMs = 0;
   private scanTimer: NodeJS.Timeout | undefined;
+  /**
+   * Consumers found gone whose entries are still to be taken over: taken
+   * before any new entry, so that a redelivery neither waits behind new work
+   * nor for a scan that happens to find a slot free.
+   */
+  private readonly orphans = new Set<string>();
   private scanning = false;
   private closed = false;
 
@@ -79,8 +85,8 @@ export class DurableInbox implements DeliverySettler {
     this.scanTimer = setInterval(() => {
       this.scan();
     }, this.options.scanIntervalMs).unref();
+    // What a consumer that died left (this actor's own previous process, often) comes first.
     this.scan();
-    this.pump();
   }
 
   /** Stops taking entries; what is being handled goes on (settled as usual). */
@@ -193,9 +199,15 @@ export class DurableInbox implements DeliverySettler {
 
   /** Reads new entries while there is room; blocks for a wake-up when there are none. */
   private pump(): void {
-    if (this.reading || this.closed || (this.drained && this.blocking)) return;
+    if (this.reading || this.closed) return;
     const room = this.options.concurrency - this.holding;
     if (room <= 0) return;
+    const [orphan] = this.orphans;
+    if (orphan !== undefined) {
+      this.adopt(orphan, room);
+      return;
+    }
+    if (this.drained && this.blocking) return;
     this.reading = true;
     this.flushAcks();
     const { transport, keys, group, consumer } = this.options;
@@ -266,10 +278,42 @@ export class DurableInbox implements DeliverySettler {
     this.options.deliver(payload, delivery);
   }
 
+  /** Takes over up to `room` entries of a consumer that is gone, then reads on. */
+  private adopt(orphan: string, room: number): void {
+    this.reading = true;
+    this.claim(
+      orphan,
+      '',
+      `the consumer ${orphan} was gone while it held this message`,
+      room,
+      (taken) => {
+        this.reading = false;
+        // Fewer than asked: it holds no more (the script removed it from the group).
+        if (taken === undefined || taken < room) this.orphans.delete(orphan);
+        this.pump();
+      },
+    );
+  }
+
   /** Takes over entries: one of ours to retry (`entryId`), or those of a consumer that is gone. */
   private takeOver(from: string, entryId: string, error: string, room = 1): void {
-    const { transport, keys, group, consumer } = this.options;
     const retrying = entryId !== '';
+    this.claim(from, entryId, error, room, () => {
+      // A retried entry held its place: the redelivery takes it (or it is gone).
+      if (retrying) this.holding--;
+      this.pump();
+    });
+  }
+
+  /** Runs CLAIM and hands out what it took; `then` gets how many (undefined when it failed). */
+  private claim(
+    from: string,
+    entryId: string,
+    error: string,
+    room: number,
+    then: (taken: number | undefined) => void,
+  ): void {
+    const { transport, keys, group, consumer } = this.options;
     CLAIM.send(
       transport,
       [keys.stream, keys.dead],
@@ -287,18 +331,17 @@ export class DurableInbox implements DeliverySettler {
         entryId,
       ],
       (failure, reply) => {
-        // A retried entry held its place: the redelivery takes it (or it is gone).
-        if (retrying) this.holding--;
         if (failure !== null) {
           this.options.logOnce(
             'durable-claim',
             `${group}: cannot take entries over: ${failure.message}`,
           );
+          then(undefined);
           return;
         }
         const entries = Array.isArray(reply) ? reply : [];
         for (const entry of entries) this.handOut(entry, 2);
-        this.pump();
+        then(entries.length);
       },
     );
   }
@@ -316,6 +359,7 @@ export class DurableInbox implements DeliverySettler {
       })
       .finally(() => {
         this.scanning = false;
+        this.pump();
       });
   }
 
@@ -326,12 +370,11 @@ export class DurableInbox implements DeliverySettler {
     for (const each of consumers.slice(0, MAX_CONSUMERS_SCANNED)) {
       if (this.closed) return;
       const name = Array.isArray(each) ? String(each[0]) : '';
-      if (name === '' || name === consumer) continue;
-      const room = this.options.concurrency - this.holding;
-      if (room <= 0) return;
-      if (await this.options.isLive(name)) continue;
-      this.takeOver(name, '', `the consumer ${name} was gone while it held this message`, room);
+      if (name === '' || name === consumer || this.orphans.has(name)) continue;
+      if (this.orphans.size >= MAX_CONSUMERS_SCANNED) break;
+      if (!(await this.options.isLive(name))) this.orphans.add(name);
     }
+    this.pump();
     const room = this.options.concurrency - this.holding;
     if (this.options.claimAfterMs !== undefined && room > 0) {
       this.takeOver(

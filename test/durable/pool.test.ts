@@ -83,6 +83,44 @@ describe('durable pools', () => {
     expect(await raw.xlen(`${namespace}:inbox:{work}`)).toBe(0);
   });
 
+  it('a restarted member takes over what its dead predecessor held before any newer message', async () => {
+    const namespace = uniqueNamespace();
+    const system = await startSystem({ namespace });
+    const reports: Done[] = [];
+    const six = deferred();
+    await collector(system, (done) => {
+      reports.push(done);
+      if (reports.length === 6) six.resolve();
+    });
+    const [first] = members(namespace, 1, { CONCURRENCY: '1' });
+    if (first === undefined) throw new Error('no member');
+    await ready([first]);
+    await system.tell('work', 'hold', 'held');
+    const holding = await first.waitForLine(/^holding held \d+ 1/);
+    const address = /^holding held (\d+)/.exec(holding)?.[1];
+    for (let n = 1; n <= 5; n++) await system.tell('work', 'job', n);
+    process.kill(first.pid, 'SIGKILL');
+    await first.exited;
+    // What a supervisor does when its child dies: free the claims of that process.
+    const raw = rawClient();
+    const claims = await raw.keys(`${namespace}:name:{*-${address}}`);
+    expect(claims.length).toBeGreaterThan(0);
+    await raw.del(...claims);
+    const [second] = members(namespace, 1, { CONCURRENCY: '1' });
+    if (second === undefined) throw new Error('no member');
+    await ready([second]);
+    await six.promise;
+    expect(reports.map(({ id, deliveries }) => [id, deliveries])).toEqual([
+      ['held', 2],
+      [1, 1],
+      [2, 1],
+      [3, 1],
+      [4, 1],
+      [5, 1],
+    ]);
+    await stopped([second]);
+  });
+
   it('ctx.once keeps an effect to one run when its member dies after it and another redelivers', async () => {
     const namespace = uniqueNamespace();
     const system = await startSystem({ namespace });
