@@ -84,21 +84,42 @@ export class AskClient {
         return;
       }
       const { outbox, names } = this.parts;
-      const channel = names.channel(to);
-      const envelope = tellEnvelope(outbox.nextId(), from, to, type);
       if (outbox.isDurable(to)) {
-        outbox.sendDurable(envelope, body, to, this.tellAppended(to, type, resolve, reject));
+        this.tellDurable(from, to, type, body, resolve, reject);
         return;
       }
-      outbox.send(envelope, body, channel, (error, receivers) => {
-        if (error !== null) reject(error);
-        else if (receivers > 0) resolve();
-        // Nobody subscribes the name: it may have a durable mailbox.
-        else outbox.sendDurable(envelope, body, to, this.tellAppended(to, type, resolve, reject));
-      });
+      // The callback keeps no envelope alive: a fallback to a durable mailbox makes its own.
+      outbox.send(
+        tellEnvelope(outbox.nextId(), from, to, type),
+        body,
+        names.channel(to),
+        (error, receivers) => {
+          if (error !== null) reject(error);
+          else if (receivers > 0) resolve();
+          // Nobody subscribes the name: it may have a durable mailbox.
+          else this.tellDurable(from, to, type, body, resolve, reject);
+        },
+      );
     });
     told.catch(ignore);
     return told;
+  }
+
+  private tellDurable(
+    from: string,
+    to: string,
+    type: string,
+    body: unknown,
+    resolve: () => void,
+    reject: (error: Error) => void,
+  ): void {
+    const { outbox } = this.parts;
+    outbox.sendDurable(
+      tellEnvelope(outbox.nextId(), from, to, type),
+      body,
+      to,
+      this.tellAppended(to, type, resolve, reject),
+    );
   }
 
   /** How a tell to a durable mailbox settles. */

@@ -59,6 +59,7 @@ export class HostedActor {
   /** Said of an ask that expired in this mailbox (built once, not per message). */
   private readonly waitedWhere: string;
   private readonly poolMember: boolean;
+  private readonly onceScope: string;
   /** A durable mailbox's entries being handled, with the deliveries that settle them. */
   private readonly deliveries: Map<RequestEnvelope, Delivery> | undefined;
 
@@ -76,6 +77,7 @@ export class HostedActor {
     this.waitedWhere = `waited in the mailbox of ${address} until`;
     this.deliveries = mailboxOptions.durable ? new Map() : undefined;
     this.poolMember = mailboxOptions.pool;
+    this.onceScope = name ?? address;
     this.lifecycleContext = {
       self: address,
       tell: (to, type, body) => this.sender.tell(to, type, body),
@@ -126,9 +128,61 @@ export class HostedActor {
 
   /** Handles one message; returns a promise only when the handler did. */
   private handle(envelope: RequestEnvelope): void | Promise<void> {
+    if (this.deliveries !== undefined) return this.handleDelivered(envelope);
     const runtime = this.runtime;
     const type = envelope.type;
-    const delivery = this.deliveries === undefined ? undefined : this.takeDelivery(envelope);
+    if (runtime.expired(envelope, this.waitedWhere)) return;
+    if (this.retiring || runtime.isDraining()) {
+      runtime.refuseStopping(envelope, this.address);
+      return;
+    }
+    const handler = this.handlers.get(type);
+    if (handler === undefined) {
+      const error = new UnknownMessageTypeError(this.address, type, [...this.handlers.keys()]);
+      this.refuse(envelope, this.address, undefined, error, 'unknownType', 'unknown-type');
+      return;
+    }
+    let body: unknown;
+    try {
+      body = runtime.decodeBody(envelope);
+    } catch (error) {
+      this.refuse(envelope, this.address, undefined, error as Error, 'invalid', 'invalid-body');
+      return;
+    }
+    const context = new MessageContext(
+      envelope,
+      this.address,
+      this.address,
+      this.sender,
+      runtime,
+      undefined,
+      this.onceScope,
+    );
+    let result: unknown;
+    try {
+      result = handler(body as never, context);
+    } catch (error) {
+      this.failed(envelope, context, error);
+      return;
+    }
+    if (!isThenable(result)) {
+      this.succeeded(envelope, context, result);
+      return;
+    }
+    return Promise.resolve(result).then(
+      (value) => {
+        this.succeeded(envelope, context, value);
+      },
+      (error: unknown) => {
+        this.failed(envelope, context, error);
+      },
+    );
+  }
+
+  private handleDelivered(envelope: RequestEnvelope): void | Promise<void> {
+    const runtime = this.runtime;
+    const type = envelope.type;
+    const delivery = this.takeDelivery(envelope);
     if (runtime.expired(envelope, this.waitedWhere)) {
       delivery?.ack();
       return;
@@ -161,7 +215,7 @@ export class HostedActor {
       this.sender,
       runtime,
       delivery,
-      this.name ?? this.address,
+      this.onceScope,
     );
     let result: unknown;
     try {
