@@ -7,19 +7,14 @@ import { ActorSystem, defineActor } from '../src/index.js';
 import {
   deferred,
   isRunning,
-  runCommand,
+  redisActorsCli,
   startSystem,
   uniqueNamespace,
   assertBuildIsCurrent,
 } from './helpers.js';
 import type { ActorListing } from '../src/cli/ls-command.js';
 
-function cli(args: string[], namespace: string, env: NodeJS.ProcessEnv = {}) {
-  return runCommand('npx', ['--offline', 'redis-actors', ...args], {
-    REDIS_ACTORS_NAMESPACE: namespace,
-    ...env,
-  });
-}
+const cli = redisActorsCli;
 
 async function run(args: string[], namespace: string, env: NodeJS.ProcessEnv = {}) {
   const child = cli(args, namespace, env);

@@ -95,6 +95,29 @@ export interface Child {
   signalGroup(signal: NodeJS.Signals): void;
 }
 
+/** `npx redis-actors <args>` (the built CLI) in `namespace`; see {@link runCommand}. */
+export function redisActorsCli(
+  args: string[],
+  namespace: string,
+  env: NodeJS.ProcessEnv = {},
+): Child {
+  return runCommand('npx', ['--offline', 'redis-actors', ...args], {
+    REDIS_ACTORS_NAMESPACE: namespace,
+    ...env,
+  });
+}
+
+/** {@link redisActorsCli} run to its end: its exit code and its standard output. */
+export async function runRedisActorsCli(
+  args: string[],
+  namespace: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; stdout: string }> {
+  const child = redisActorsCli(args, namespace, env);
+  const { code } = await child.exited;
+  return { code, stdout: child.stdout.join('\n') };
+}
+
 /** Runs a TypeScript file of the repo (`node --import tsx <file> …args`); see {@link runCommand}. */
 export function runTs(file: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Child {
   return runCommand(

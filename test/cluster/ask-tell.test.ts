@@ -2,27 +2,13 @@
  * Asks and tells across the nodes of a Redis Cluster: sharded pub/sub, so a
  * publish's receiver count is that of the shard that owns the channel.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ActorSystem, NoRecipientError, defineActor } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { NoRecipientError, defineActor } from '../../src/index.js';
 import { slotOf } from '../../src/transport/cluster/slot.js';
 import { deferred, uniqueNamespace } from '../helpers.js';
-import { type TestCluster, startCluster } from './cluster.js';
+import { useCluster } from './cluster.js';
 
-let cluster: TestCluster;
-const systems: ActorSystem[] = [];
-beforeAll(async () => {
-  cluster = await startCluster();
-});
-afterAll(async () => {
-  await Promise.all(systems.map((system) => system.stop()));
-  await cluster.stop();
-});
-
-async function start(namespace: string): Promise<ActorSystem> {
-  const system = await ActorSystem.start({ url: cluster.url, namespace });
-  systems.push(system);
-  return system;
-}
+const { cluster, start } = useCluster();
 
 const echo = defineActor({ handlers: { echo: (body: unknown) => body } });
 
@@ -36,7 +22,7 @@ describe('on a Redis Cluster', () => {
     // The channels of the names lie on every master.
     const owners = new Set(
       await Promise.all(
-        names.map(async (name) => (await cluster.masterOf(slotOf(`${namespace}:${name}`))).port),
+        names.map(async (name) => (await cluster().masterOf(slotOf(`${namespace}:${name}`))).port),
       ),
     );
     expect(owners.size).toBe(3);

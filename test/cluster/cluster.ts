@@ -7,7 +7,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { type LocalCluster, type LocalClusterNode, startLocalCluster } from '../../src/index.js';
+import { afterAll, beforeAll } from 'vitest';
+import {
+  ActorSystem,
+  type LocalCluster,
+  type LocalClusterNode,
+  startLocalCluster,
+} from '../../src/index.js';
 
 export type ClusterNode = LocalClusterNode;
 
@@ -121,4 +127,35 @@ export async function startCluster(): Promise<TestCluster> {
     stop,
   };
   return cluster;
+}
+
+/**
+ * For a test file: a cluster started before its tests and stopped after them,
+ * with the actor systems `start` made on it (stopped first).
+ */
+export function useCluster(): {
+  cluster: () => TestCluster;
+  start: (namespace: string) => Promise<ActorSystem>;
+} {
+  let cluster: TestCluster | undefined;
+  const systems: ActorSystem[] = [];
+  beforeAll(async () => {
+    cluster = await startCluster();
+  });
+  afterAll(async () => {
+    await Promise.all(systems.map((system) => system.stop()));
+    await cluster?.stop();
+  });
+  const current = (): TestCluster => {
+    if (cluster === undefined) throw new Error('the cluster is started in beforeAll');
+    return cluster;
+  };
+  return {
+    cluster: current,
+    start: async (namespace) => {
+      const system = await ActorSystem.start({ url: current().url, namespace });
+      systems.push(system);
+      return system;
+    },
+  };
 }

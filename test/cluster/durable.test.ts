@@ -4,27 +4,13 @@
  * slot. Names on every master keep tells sent while their pool is away,
  * answer asks, retry and bury a failing message.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ActorSystem, defineActor } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { defineActor } from '../../src/index.js';
 import { slotOf } from '../../src/transport/cluster/slot.js';
 import { deferred, uniqueNamespace } from '../helpers.js';
-import { type TestCluster, startCluster } from './cluster.js';
+import { useCluster } from './cluster.js';
 
-let cluster: TestCluster;
-const systems: ActorSystem[] = [];
-beforeAll(async () => {
-  cluster = await startCluster();
-});
-afterAll(async () => {
-  await Promise.all(systems.map((system) => system.stop()));
-  await cluster.stop();
-});
-
-async function start(namespace: string): Promise<ActorSystem> {
-  const system = await ActorSystem.start({ url: cluster.url, namespace });
-  systems.push(system);
-  return system;
-}
+const { cluster, start } = useCluster();
 
 describe('durable mailboxes on a Redis Cluster', () => {
   it('keep, hand over and answer on every master, shared by a pool of two systems', async () => {
@@ -32,7 +18,7 @@ describe('durable mailboxes on a Redis Cluster', () => {
     const sender = await start(namespace);
     const names = Array.from({ length: 6 }, (_, i) => `jobs${i}`);
     const owners = new Set(
-      await Promise.all(names.map(async (name) => (await cluster.masterOf(slotOf(name))).port)),
+      await Promise.all(names.map(async (name) => (await cluster().masterOf(slotOf(name))).port)),
     );
     expect(owners.size).toBeGreaterThan(1);
     const seen = new Map<string, number>();
@@ -83,7 +69,7 @@ describe('durable mailboxes on a Redis Cluster', () => {
     );
     await sender.tell('fragile', 'poison');
     const letters = host.deadLetters('fragile');
-    const admin = cluster.admin(await cluster.masterOf(slotOf('fragile')));
+    const admin = cluster().admin(await cluster().masterOf(slotOf('fragile')));
     const key = `${namespace}:dead:{fragile}`;
     while ((await letters.count()) === 0) await admin.xread('BLOCK', 5000, 'STREAMS', key, '0');
     const [letter] = await letters.list();

@@ -9,17 +9,13 @@ import {
   assertBuildIsCurrent,
   deferred,
   rawClient,
-  runCommand,
+  runRedisActorsCli,
   startSystem,
   uniqueNamespace,
 } from '../helpers.js';
 
-async function dead(args: string[], namespace: string) {
-  const child = runCommand('npx', ['--offline', 'redis-actors', 'dead', ...args], {
-    REDIS_ACTORS_NAMESPACE: namespace,
-  });
-  const { code } = await child.exited;
-  return { code, stdout: child.stdout.join('\n') };
+function dead(args: string[], namespace: string) {
+  return runRedisActorsCli(['dead', ...args], namespace);
 }
 
 beforeAll(() => {

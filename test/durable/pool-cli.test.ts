@@ -5,19 +5,16 @@
  * restarted and the pool goes on answering.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { assertBuildIsCurrent, isRunning, runCommand, uniqueNamespace } from '../helpers.js';
+import {
+  assertBuildIsCurrent,
+  isRunning,
+  redisActorsCli,
+  runRedisActorsCli,
+  uniqueNamespace,
+} from '../helpers.js';
 
-function cli(args: string[], namespace: string) {
-  return runCommand('npx', ['--offline', 'redis-actors', ...args], {
-    REDIS_ACTORS_NAMESPACE: namespace,
-  });
-}
-
-async function run(args: string[], namespace: string) {
-  const child = cli(args, namespace);
-  const { code } = await child.exited;
-  return { code, stdout: child.stdout.join('\n') };
-}
+const cli = redisActorsCli;
+const run = (args: string[], namespace: string) => runRedisActorsCli(args, namespace);
 
 beforeAll(() => {
   assertBuildIsCurrent();
