@@ -6,7 +6,8 @@
  * actor goes on serving.
  */
 import { describe, expect, it } from 'vitest';
-import { defineActor } from '../../src/index.js';
+import { InvalidMessageError, defineActor } from '../../src/index.js';
+import { PayloadAuth } from '../../src/wire/payload-auth.js';
 import { deferred, rawClient, startSystem, uniqueNamespace } from '../helpers.js';
 
 describe('a durable mailbox fed by a stranger', () => {
@@ -113,5 +114,69 @@ describe('a durable mailbox fed by a stranger', () => {
     // the reader's NOGROUP makes it declare the group again, from the start of the stream.
     await sender.tell('jobs', 'job', 'after the deletion');
     expect(await got.promise).toBe('after the deletion');
+  });
+
+  it('with a namespace secret, buries unsigned and forged entries, deeply nested bodies and planted once marks', async () => {
+    const namespace = uniqueNamespace();
+    const secret = 'base64:' + Buffer.alloc(32, 7).toString('base64');
+    const host = await startSystem({ namespace, auth: { secret } });
+    const sender = await startSystem({ namespace, auth: { secret } });
+    const got = deferred<unknown>();
+    const onceResult = deferred<unknown>();
+    await host.spawn(
+      defineActor({
+        handlers: {
+          job: (body: unknown) => {
+            got.resolve(body);
+          },
+          effect: async (_body: unknown, ctx) => {
+            onceResult.resolve(
+              await ctx.once('planted', () => 'ran').catch((error: unknown) => error),
+            );
+          },
+        },
+      }),
+      { name: 'jobs', mailbox: { durable: true, maxDeliveries: 1 } },
+    );
+    const raw = rawClient();
+    const stream = `${namespace}:inbox:{jobs}`;
+    const envelope = (id: string, body: unknown) =>
+      JSON.stringify({
+        v: 1,
+        kind: 'tell',
+        id,
+        from: 'host-1',
+        to: 'jobs',
+        type: 'job',
+        sentAt: Date.now(),
+        body,
+      });
+    // Unsigned, and signed with a MAC that is not the secret's.
+    const unsigned = await raw.xadd(stream, '*', 'm', envelope('x.1', 'forged'));
+    const forged = await raw.xadd(
+      stream,
+      '*',
+      'm',
+      `RAS1.${'A'.repeat(43)}.${envelope('x.2', 'forged')}`,
+    );
+    // A body nested far deeper than maxNestingDepth, signed with the secret.
+    const deep = `${'['.repeat(5000)}"bottom"${']'.repeat(5000)}`;
+    const deepText = envelope('x.3', 'placeholder').replace('"placeholder"', deep);
+    const signed = new PayloadAuth(Buffer.alloc(32, 7)).signText(`${namespace}:jobs`, deepText);
+    const tooDeep = await raw.xadd(stream, '*', 'm', signed);
+    await raw.set(`${namespace}:once:{jobs}:planted`, 'x'.repeat(10_000));
+    await sender.tell('jobs', 'effect');
+    await sender.tell('jobs', 'job', 'genuine');
+    expect(await got.promise).toBe('genuine');
+    expect(await onceResult.promise).toBeInstanceOf(InvalidMessageError);
+    const dead = (await raw.xrange(`${namespace}:dead:{jobs}`, '-', '+')) as [string, string[]][];
+    const field = (fields: string[], name: string) => fields[fields.indexOf(name) + 1];
+    const reasonOf = new Map(
+      dead.map(([, fields]) => [field(fields, 'entry'), field(fields, 'error')]),
+    );
+    expect(reasonOf.get(unsigned ?? '')).toMatch(/^unsigned/);
+    expect(reasonOf.get(forged ?? '')).toMatch(/^bad-mac/);
+    expect(reasonOf.get(tooDeep ?? '')).toMatch(/^too-deep/);
+    expect(host.stats().dropped.invalid).toBeGreaterThanOrEqual(2);
   });
 });
