@@ -71,4 +71,35 @@ describe('redis-actors dead', () => {
     expect(await raw.xlen(deadKey)).toBe(0);
     expect((await dead(['billing'], namespace)).stdout).toBe('no dead letters');
   });
+
+  it("lists a stranger's dead letters without breaking the table or the terminal", async () => {
+    const namespace = uniqueNamespace();
+    const raw = rawClient();
+    const key = `${namespace}:dead:{victim}`;
+    await raw.xadd(
+      key,
+      '*',
+      'error',
+      `\u001b[2Jwiped\n${'x'.repeat(100_000)}`,
+      'deliveries',
+      'lots',
+    );
+    await raw.xadd(key, '*', 'm', Buffer.alloc(2 * 1024 * 1024, 0x7b), 'at', 'yesterday');
+    await raw.xadd(key, '*', 'm', '{"kind":{"__proto__":1},"type":["a"]}');
+    const table = await dead(['victim'], namespace);
+    expect(table.code).toBe(0);
+    expect(table.stdout).not.toContain('\u001b');
+    const rows = table.stdout.split('\n');
+    expect(rows).toHaveLength(4);
+    for (const row of rows) expect(row.length).toBeLessThan(400);
+    const json = await dead(['victim', '--json'], namespace);
+    const letters = JSON.parse(json.stdout) as {
+      kind: string;
+      deliveries: number;
+      error: string;
+    }[];
+    expect(letters.map((letter) => letter.kind)).toEqual(['?', '?', '?']);
+    expect(letters[0]?.deliveries).toBe(0);
+    expect(letters[0]?.error.length).toBeLessThanOrEqual(2000);
+  });
 });
