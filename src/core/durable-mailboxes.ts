@@ -6,7 +6,7 @@
  * its messages past the stream), and a pool never joins a name a plain
  * actor owns.
  */
-import { DurableInbox, type DurableKeys, declareDurable, durableKeys } from '../durable/index.js';
+import { DurableInbox, declareDurable, durableKeys } from '../durable/index.js';
 import { InvalidOptionError, NameTakenError } from '../errors.js';
 import type { ClaimState, Presence } from '../registry/index.js';
 import type { Transport } from '../transport/index.js';
@@ -116,10 +116,5 @@ export class DurableMailboxes {
     if (inbox === undefined) return;
     this.inboxes.delete(address);
     await inbox.close();
-  }
-
-  /** The keys of the durable mailbox of `name` (for tools and tests). */
-  keysOf(name: string): DurableKeys {
-    return durableKeys(this.parts.names, name);
   }
 }

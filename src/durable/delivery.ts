@@ -24,10 +24,6 @@ export class Delivery {
     private readonly settler: DeliverySettler,
   ) {}
 
-  get isSettled(): boolean {
-    return this.settled;
-  }
-
   ack(): void {
     if (this.settle()) this.settler.ack(this);
   }
