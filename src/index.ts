@@ -85,6 +85,14 @@ export type {
 export type { TlsOptions } from './transport/redis-url.js';
 export type { ConnectionTuning } from './transport/connection-tuning.js';
 export type { ActorStats, DropCounts, SystemStats } from './core/stats.js';
+export type {
+  ProcessReport,
+  SupervisedChildReport,
+  SupervisionEventReport,
+  SupervisionReport,
+} from './core/process-report.js';
+export type { HistogramSnapshot } from './core/ask-durations.js';
+export { PROMETHEUS_CONTENT_TYPE } from './core/prometheus-text.js';
 export { HEALTH_TYPE } from './wire/system-messages.js';
 export type { HealthReport } from './core/health.js';
 export type { ActorInfo, Registry } from './registry/registry.js';

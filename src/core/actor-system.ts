@@ -34,11 +34,23 @@ import {
   resolveActorSystemOptions,
 } from './options.js';
 import type { SystemStats } from './stats.js';
+import type { ProcessReport, ReportSources } from './process-report.js';
+import { prometheusText } from './prometheus-text.js';
 import { openSystemConnection } from './system-connection.js';
 
 export type { SpawnOptions } from './local-actors.js';
 
 type SystemState = SystemStats['state'];
+
+/** Each system's report sources, for the layers above (a supervisor adds its part). */
+const reportSources = new WeakMap<ActorSystem, ReportSources>();
+
+/** What `system`'s process report gathers from outside the core (supervisors, runActor). */
+export function reportSourcesOf(system: ActorSystem): ReportSources {
+  const sources = reportSources.get(system);
+  if (sources === undefined) throw new Error('not an ActorSystem');
+  return sources;
+}
 
 /**
  * Events (typed, see {@link ActorSystemEvents}): `connection-lost`,
@@ -76,6 +88,7 @@ export class ActorSystem
       startedAt: this.startedAt,
     });
     this.registry = this.parts.registry;
+    reportSources.set(this, this.parts.reportSources);
   }
 
   /**
@@ -223,6 +236,22 @@ export class ActorSystem
     this.assertRunning();
     const { names, codec, auth } = this.parts;
     return monitorNamespace(this.transport, names, codec, auth, onEvent);
+  }
+
+  /**
+   * This process's metrics in the Prometheus text format (serve them with
+   * `Content-Type: text/plain; version=0.0.4`): messages sent and received by
+   * kind, dropped by reason, ask durations, mailbox depth by actor name,
+   * children's restarts, connection losses. `redis-actors dashboard` serves
+   * the same, summed over the namespace, at `/metrics`.
+   */
+  metrics(): string {
+    return prometheusText([this.parts.report()]);
+  }
+
+  /** What a `$report` ask to this process answers (the dashboard asks it once a second). */
+  report(): ProcessReport {
+    return this.parts.report();
   }
 
   /** Counters and connection state; cheap enough to poll. */

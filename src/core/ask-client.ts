@@ -24,6 +24,7 @@ import type { ClaimState } from '../registry/index.js';
 import type { AskOptions, MessageSender } from './actor.js';
 import type { Diagnostics } from './diagnostics.js';
 import type { Outbox } from './outbox.js';
+import type { HistogramSnapshot } from './ask-durations.js';
 import { PendingAsks } from './pending-asks.js';
 import { ReplierCheck } from './replier-check.js';
 
@@ -67,6 +68,11 @@ export class AskClient {
   }
 
   /** Asks waiting for their reply. */
+  /** How long asks took to settle, as a histogram. */
+  durations(): HistogramSnapshot {
+    return this.pending.durations.snapshot();
+  }
+
   get size(): number {
     return this.pending.size;
   }

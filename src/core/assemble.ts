@@ -22,6 +22,7 @@ import { Diagnostics } from './diagnostics.js';
 import { Dispatcher } from './dispatcher.js';
 import type { ActorSystemEvents } from './events.js';
 import { healthReport } from './health.js';
+import { ReportSources, processReport } from './process-report.js';
 import { LocalActors } from './local-actors.js';
 import type { ResolvedActorSystemOptions } from './options.js';
 import { Outbox } from './outbox.js';
@@ -54,6 +55,7 @@ export function assembleSystem(
   const names = new Names(options.namespace);
   const codec = new Codec(options);
   const diagnostics = new Diagnostics(options.logger, address);
+  const reportSources = new ReportSources();
   const isRunning = (): boolean => host.state() === 'running';
   const registry = new Registry({
     transport,
@@ -127,6 +129,7 @@ export function assembleSystem(
     },
     isRunning,
     healthOf: (actor) => healthReport(host.stats(), actor?.stats(), host.startedAt),
+    report: () => report(),
   });
   const presence: Presence = new Presence({
     transport,
@@ -163,7 +166,18 @@ export function assembleSystem(
       new Refusal('listener-threw', `a listener on ${channel} threw: ${String(error)}`),
     );
   });
+  const report = () =>
+    processReport({
+      stats: host.stats(),
+      startedAt: host.startedAt,
+      sentByKind: diagnostics.sentByKind,
+      receivedByKind: diagnostics.receivedByKind,
+      askDurations: asks.durations(),
+      sources: reportSources,
+    });
   return {
+    report,
+    reportSources,
     names,
     codec,
     auth,

@@ -5,12 +5,16 @@
  */
 import type { Logger } from '../util/index.js';
 import { RateLimitedLog } from '../util/index.js';
-import type { Refusal } from '../wire/index.js';
+import type { EnvelopeKind, Refusal } from '../wire/index.js';
 import { type DropCounts, emptyDropCounts } from './stats.js';
 
 export class Diagnostics {
   /** Envelopes received on this system's mailboxes (valid or not). */
   received = 0;
+  /** Envelopes sent, by kind (the outbox counts them). */
+  readonly sentByKind: Record<EnvelopeKind, number> = { tell: 0, ask: 0, reply: 0, error: 0 };
+  /** Valid envelopes received, by kind. */
+  readonly receivedByKind: Record<EnvelopeKind, number> = { tell: 0, ask: 0, reply: 0, error: 0 };
   private readonly drops: DropCounts = emptyDropCounts();
   private readonly invalidByReason: Record<string, number> = {};
   private readonly log: RateLimitedLog;

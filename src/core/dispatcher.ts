@@ -18,6 +18,7 @@ import {
   type Codec,
   type Envelope,
   HEALTH_TYPE,
+  REPORT_TYPE,
   PROBE_TYPE,
   type PayloadAuth,
   RecentIds,
@@ -32,6 +33,7 @@ import { ArrivalOrder } from './arrival-order.js';
 import type { ConnectionHealth } from './connection-health.js';
 import type { Diagnostics } from './diagnostics.js';
 import type { HealthReport } from './health.js';
+import type { ProcessReport } from './process-report.js';
 import type { HostedActor } from './hosted-actor.js';
 import type { Outbox } from './outbox.js';
 
@@ -50,6 +52,8 @@ export interface DispatcherParts {
   isRunning(): boolean;
   /** What a health ask to `actor` (or to the process) answers. */
   healthOf(actor: HostedActor | undefined): HealthReport;
+  /** What a `$report` ask to the process answers. */
+  report(): ProcessReport;
 }
 
 export class Dispatcher {
@@ -135,6 +139,7 @@ export class Dispatcher {
       refuse(decoded);
       return;
     }
+    diagnostics.receivedByKind[decoded.kind]++;
     if (isReply(decoded) || decoded.claim !== undefined || decoded.to !== name) {
       refuse(
         new Refusal(
@@ -202,6 +207,7 @@ export class Dispatcher {
       diagnostics.refuse(decoded);
       return;
     }
+    diagnostics.receivedByKind[decoded.kind]++;
     if (
       decoded.kind === 'tell' &&
       decoded.type === PROBE_TYPE &&
@@ -330,6 +336,14 @@ export class Dispatcher {
       target?.handles(HEALTH_TYPE) !== true
     ) {
       this.parts.outbox.reply(decoded, decoded.to, this.parts.healthOf(target));
+      return;
+    }
+    if (
+      decoded.kind === 'ask' &&
+      decoded.type === REPORT_TYPE &&
+      decoded.to === this.parts.address
+    ) {
+      this.parts.outbox.reply(decoded, decoded.to, this.parts.report());
       return;
     }
     if (!this.parts.isRunning()) {

@@ -56,6 +56,10 @@ export class HostedActor {
   private readonly sender: MessageSender;
   private handled = 0;
   private failedCount = 0;
+  /** Tells and asks its handlers and lifecycle hooks sent, and the replies they gave. */
+  private sentCount = 0;
+  /** Messages handled by type; bounded by the handlers, since only their types get here. */
+  private readonly handledTypes = new Map<string, number>();
   /** Said of an ask that expired in this mailbox (built once, not per message). */
   private readonly waitedWhere: string;
   private readonly poolMember: boolean;
@@ -73,7 +77,7 @@ export class HostedActor {
     // A Map, so that types like "constructor" or "__proto__" never reach Object.prototype.
     this.handlers = new Map(Object.entries(definition.handlers));
     this.mailbox = new Mailbox(mailboxOptions, (envelope) => this.handle(envelope));
-    this.sender = runtime.senderFor(address);
+    this.sender = this.counting(runtime.senderFor(address));
     this.waitedWhere = `waited in the mailbox of ${address} until`;
     this.deliveries = mailboxOptions.durable ? new Map() : undefined;
     this.poolMember = mailboxOptions.pool;
@@ -123,7 +127,30 @@ export class HostedActor {
       processing: this.mailbox.running,
       handled: this.handled,
       failed: this.failedCount,
+      sent: this.sentCount,
+      handledByType: Object.fromEntries(this.handledTypes),
+      durable: this.deliveries !== undefined,
+      pool: this.poolMember,
     };
+  }
+
+  /** The sender its contexts use, counting what they send. */
+  private counting(sender: MessageSender): MessageSender {
+    return {
+      tell: (to, type, body) => {
+        this.sentCount++;
+        return sender.tell(to, type, body);
+      },
+      ask: (to, type, body, options) => {
+        this.sentCount++;
+        return sender.ask(to, type, body, options);
+      },
+    };
+  }
+
+  private countHandled(type: string): void {
+    this.handled++;
+    this.handledTypes.set(type, (this.handledTypes.get(type) ?? 0) + 1);
   }
 
   /** Handles one message; returns a promise only when the handler did. */
@@ -272,20 +299,22 @@ export class HostedActor {
   }
 
   private succeeded(envelope: RequestEnvelope, context: MessageContext, result: unknown): void {
-    this.handled++;
+    this.countHandled(envelope.type);
     if (envelope.kind === 'ask' && !context.replied) {
       context.replied = true;
+      this.sentCount++;
       this.runtime.reply(envelope, context.replyAs, result);
     }
     context.delivery?.ack();
   }
 
   private failed(envelope: RequestEnvelope, context: MessageContext, error: unknown): void {
-    this.handled++;
+    this.countHandled(envelope.type);
     this.failedCount++;
     const delivery = context.delivery;
     if (envelope.kind === 'ask' && !context.replied) {
       context.replied = true;
+      this.sentCount++;
       this.runtime.replyError(envelope, context.replyAs, error, 'handler');
       // The error is the ask's answer: it is not tried again.
       delivery?.ack();

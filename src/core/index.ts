@@ -32,3 +32,14 @@ export type {
 } from './options.js';
 export type { ActorStats, DropCounts, SystemStats } from './stats.js';
 export type { HealthReport } from './health.js';
+export { reportSourcesOf } from './actor-system.js';
+export type {
+  ProcessReport,
+  ReportSources,
+  SupervisedChildReport,
+  SupervisionEventReport,
+  SupervisionReport,
+} from './process-report.js';
+export { ASK_DURATION_BUCKETS } from './ask-durations.js';
+export type { HistogramSnapshot } from './ask-durations.js';
+export { PROMETHEUS_CONTENT_TYPE, prometheusText } from './prometheus-text.js';

@@ -272,6 +272,7 @@ export class Outbox {
       payload = auth === undefined ? encoded : auth.signText(channel, encoded);
     else payload = auth === undefined ? encoded.chunks : auth.signChunks(channel, encoded.chunks);
     this.sent++;
+    this.diagnostics.sentByKind[envelope.kind]++;
     this.durable.append(name, payload, callback);
   }
 
@@ -289,6 +290,7 @@ export class Outbox {
       return error as Error;
     }
     this.sent++;
+    this.diagnostics.sentByKind[envelope.kind]++;
     this.claimCheck.publish(channel, envelope, encoded, callback);
     return undefined;
   }

@@ -3,16 +3,23 @@
  * carry as `correlationId`). Each has one timer; each settles exactly once.
  */
 
+import { performance } from 'node:perf_hooks';
+import { AskDurations } from './ask-durations.js';
+
 interface PendingAsk {
   resolve(value: unknown): void;
   reject(error: Error): void;
   timer: NodeJS.Timeout;
   to: string;
   type: string;
+  /** performance.now() when it was sent. */
+  sentAt: number;
 }
 
 export class PendingAsks {
   private readonly asks = new Map<string, PendingAsk>();
+  /** How long the asks took to settle. */
+  readonly durations = new AskDurations();
 
   get size(): number {
     return this.asks.size;
@@ -28,10 +35,13 @@ export class PendingAsks {
     reject: (error: Error) => void,
     onTimeout: () => Error,
   ): void {
+    const sentAt = performance.now();
     const timer = setTimeout(() => {
-      if (this.asks.delete(id)) reject(onTimeout());
+      if (!this.asks.delete(id)) return;
+      this.durations.observe((performance.now() - sentAt) / 1000);
+      reject(onTimeout());
     }, timeoutMs);
-    this.asks.set(id, { resolve, reject, timer, to, type });
+    this.asks.set(id, { resolve, reject, timer, to, type, sentAt });
   }
 
   /** The ask a reply answers, without settling it; `undefined` when unknown or settled. */
@@ -64,6 +74,7 @@ export class PendingAsks {
     if (ask === undefined) return undefined;
     this.asks.delete(id);
     clearTimeout(ask.timer);
+    this.durations.observe((performance.now() - ask.sentAt) / 1000);
     return ask;
   }
 }

@@ -34,6 +34,14 @@ export interface ActorStats {
   handled: number;
   /** Handlers that threw. */
   failed: number;
+  /** Tells, asks and replies its handlers sent. */
+  sent: number;
+  /** Messages handled, by type. */
+  handledByType: Record<string, number>;
+  /** Its mailbox is durable (a stream). */
+  durable: boolean;
+  /** It is a member of a durable pool. */
+  pool: boolean;
 }
 
 export interface SystemStats {

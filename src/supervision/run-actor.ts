@@ -15,6 +15,7 @@ import {
   type ActorSystemOptions,
   type Handlers,
   type MailboxOptions,
+  reportSourcesOf,
 } from '../core/index.js';
 import { InvalidOptionError } from '../errors.js';
 import { MAILBOX_ENV, READY_TOKEN_ENV, READY_TYPE, type ReadyBody } from '../wire/index.js';
@@ -104,6 +105,7 @@ export async function runActor<H extends Handlers>(
   const { name = givenName, heartbeatIntervalMs, ...systemOptions } = options;
   const mailbox = withSupervisorMailbox(options.mailbox);
   const system = await ActorSystem.start(systemOptions);
+  reportSourcesOf(system).supervisor = parent;
   let stopping = false;
   const stopAndExit = (): void => {
     if (stopping) return;

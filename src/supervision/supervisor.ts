@@ -17,6 +17,7 @@ import { ChildLauncher, SupervisedChild, describeExit } from './child-lifecycle.
 import { RestartIntensity } from './restart-intensity.js';
 import { backoffDelayMs, restartGroup } from './restart-plan.js';
 import type { ProcessExit, SupervisedProcess } from './supervised-process.js';
+import { reportSupervision } from './supervision-log.js';
 import type { ChildExit, ChildInfo, ExitReason, SupervisorEvents } from './supervisor-events.js';
 import {
   type ChildSpec,
@@ -44,6 +45,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private recovery: Promise<void> = Promise.resolve();
   private stopping: Promise<void> | undefined;
   private settleDone!: (error?: Error) => void;
+  /** Takes its part out of the process report (see supervision-log.ts). */
+  private stopReporting: () => void = () => undefined;
 
   private constructor(
     private readonly system: ActorSystem,
@@ -89,8 +92,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       }),
       options.name === undefined ? {} : { name: options.name },
     );
-    created.supervisor = new Supervisor(system, ref.address, resolved);
-    return created.supervisor;
+    const supervisor = new Supervisor(system, ref.address, resolved);
+    supervisor.stopReporting = reportSupervision(system, supervisor);
+    created.supervisor = supervisor;
+    return supervisor;
   }
 
   /**
@@ -169,6 +174,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (this.state === 'running') this.state = 'stopping';
     clearInterval(this.watchTimer);
     await this.stopChildren([...this.childList].reverse());
+    this.stopReporting();
     if (this.state === 'stopping') {
       this.state = 'stopped';
       this.settleDone();

@@ -51,6 +51,7 @@ export type { ReadyBody } from './system-messages.js';
 export {
   CLAIM_NONCE_ENV,
   HEALTH_TYPE,
+  REPORT_TYPE,
   PROBE_TYPE,
   READY_TOKEN_ENV,
   MAILBOX_ENV,

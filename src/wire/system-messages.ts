@@ -12,6 +12,13 @@ export const PROBE_TYPE = '$probe';
  */
 export const HEALTH_TYPE = 'health';
 
+/**
+ * A process answers an ask of this type to its process address with its
+ * ProcessReport (counters, actors, supervised children), straight from its
+ * actor system; what the dashboard asks each process once a second.
+ */
+export const REPORT_TYPE = '$report';
+
 /** The handshake a supervised child tells its supervisor once its mailbox is subscribed. */
 export const READY_TYPE = '$ready';
 
