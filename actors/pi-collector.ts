@@ -113,6 +113,15 @@ export interface PiStatus extends PiSummary {
   doneFanOut: { told: number; unreachable: number; pending: number };
 }
 
+/** What the collector publishes on the topic `pi.progress` (see the end of this file). */
+export interface PiProgress {
+  samples: number;
+  estimate: number;
+  standardError: number;
+  contributors: number;
+  done: boolean;
+}
+
 /** 512 times a worker's default batch (2^21): room for big volunteers, none for a 10^10 lie. */
 const DEFAULT_MAX_BATCH = 2 ** 30;
 const DEFAULT_MAX_CONTRIBUTORS = 1000;
@@ -467,3 +476,21 @@ if (durable) {
   await restore(store, await store.load());
   storeLoaded(store);
 }
+
+/**
+ * Progress for whoever watches (`redis-actors dashboard` draws it): once a
+ * second while samples come in, on the topic `pi.progress`, and once more when
+ * done. Nobody listening costs one PUBLISH a second.
+ */
+const progress = system.topic<PiProgress>('pi.progress');
+let lastPublished = '';
+const publishProgress = setInterval(() => {
+  const state = `${total}|${done}`;
+  if (state === lastPublished || total === 0) return;
+  lastPublished = state;
+  const { estimate, standardError } = summary();
+  void progress
+    .publish({ samples: total, estimate, standardError, contributors: contributions.size, done })
+    .catch(() => undefined);
+}, 1000);
+publishProgress.unref();

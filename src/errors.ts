@@ -408,3 +408,24 @@ export class EscalationError extends RedisActorsError {
     );
   }
 }
+
+/**
+ * The Redis server would not enter MONITOR mode (NOPERM, an unknown, renamed
+ * or disabled command), and `monitor(…, { mode: 'monitor' })` may not fall back.
+ */
+export class MonitorRefusedError extends RedisActorsError {
+  static readonly code = 'MONITOR_REFUSED';
+  constructor(
+    /** The server's error reply, e.g. `NOPERM this user has no permissions to run the 'monitor' command`. */
+    readonly reply: string,
+    /** The Redis user that asked. */
+    readonly user: string,
+  ) {
+    super(
+      MonitorRefusedError.code,
+      `Redis refused MONITOR for user "${user}": ${reply}. Watch with a pattern subscription ` +
+        `instead (mode 'auto' or 'psubscribe'; it counts as a receiver of every channel), or ` +
+        `connect as a user allowed to run MONITOR.`,
+    );
+  }
+}

@@ -53,6 +53,7 @@ export {
   MailboxFullError,
   MailboxLostError,
   MessageTooLargeError,
+  MonitorRefusedError,
   NameTakenError,
   NoRecipientError,
   OnceInProgressError,
@@ -71,7 +72,13 @@ export { SharedValues } from './values/shared-values.js';
 export { DeadLetters } from './durable/dead-letters.js';
 export type { DeadLetter } from './durable/dead-letters.js';
 export type { ValueChange, ValueName } from './values/shared-values.js';
-export type { MonitorEvent } from './monitor/monitor.js';
+export type {
+  MonitorEvent,
+  MonitorHandle,
+  MonitorMode,
+  MonitorOptions,
+  MonitorStats,
+} from './monitor/monitor.js';
 export type { CommandArgument, RespValue } from './transport/transport.js';
 export { RedisReplyError } from './transport/resp.js';
 export { DEFAULTS } from './core/options.js';
@@ -93,6 +100,8 @@ export type {
 } from './core/process-report.js';
 export type { HistogramSnapshot } from './core/ask-durations.js';
 export { PROMETHEUS_CONTENT_TYPE } from './core/prometheus-text.js';
+export { DEFAULT_DASHBOARD_PORT, PI_PROGRESS_TOPIC, startDashboard } from './dashboard/index.js';
+export type { DashboardOptions, DashboardSnapshot, RunningDashboard } from './dashboard/index.js';
 export { HEALTH_TYPE } from './wire/system-messages.js';
 export type { HealthReport } from './core/health.js';
 export type { ActorInfo, Registry } from './registry/registry.js';

@@ -9,6 +9,7 @@ import { TLS_ENV } from '../internal.js';
 import { aclCommand } from './acl-command.js';
 import { askCommand, tellCommand } from './ask-command.js';
 import { brokerCommand } from './broker-command.js';
+import { dashboardCommand } from './dashboard-command.js';
 import { deadCommand } from './dead-command.js';
 import type { Command, GlobalOptions } from './command.js';
 import { lsCommand } from './ls-command.js';
@@ -23,6 +24,7 @@ const COMMANDS: readonly Command[] = [
   askCommand,
   tellCommand,
   monitorCommand,
+  dashboardCommand,
   spawnCommand,
   deadCommand,
 ];

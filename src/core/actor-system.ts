@@ -8,7 +8,12 @@
  */
 import { EventEmitter } from 'node:events';
 import { InvalidOptionError, ShuttingDownError } from '../errors.js';
-import { type MonitorEvent, monitorNamespace } from '../monitor/index.js';
+import {
+  type MonitorEvent,
+  type MonitorHandle,
+  type MonitorOptions,
+  monitorNamespace,
+} from '../monitor/index.js';
 import type { Registry } from '../registry/index.js';
 import { Topic, type TopicOptions } from '../topics/index.js';
 import {
@@ -17,6 +22,7 @@ import {
   type Transport,
   type Unsubscribe,
   sharedConnectionRefusal,
+  tuningOf,
 } from '../transport/index.js';
 import { DeadLetters, durableKeys } from '../durable/index.js';
 import { SharedValues } from '../values/index.js';
@@ -42,14 +48,42 @@ export type { SpawnOptions } from './local-actors.js';
 
 type SystemState = SystemStats['state'];
 
-/** Each system's report sources, for the layers above (a supervisor adds its part). */
-const reportSources = new WeakMap<ActorSystem, ReportSources>();
+/** What the layers above reach of a system beyond its public API. */
+interface SystemInternals {
+  reportSources: ReportSources;
+  transport: Transport;
+  names: SystemParts['names'];
+}
+
+const internals = new WeakMap<ActorSystem, SystemInternals>();
+
+function internalsOf(system: ActorSystem): SystemInternals {
+  const found = internals.get(system);
+  if (found === undefined) throw new Error('not an ActorSystem');
+  return found;
+}
 
 /** What `system`'s process report gathers from outside the core (supervisors, runActor). */
 export function reportSourcesOf(system: ActorSystem): ReportSources {
-  const sources = reportSources.get(system);
-  if (sources === undefined) throw new Error('not an ActorSystem');
-  return sources;
+  return internalsOf(system).reportSources;
+}
+
+/**
+ * Calls `onPayload` for every payload published on a topic of the namespace
+ * (a pattern subscription to `<ns>:topic:*`: it counts as a receiver of
+ * topics, never of mailboxes). For the dashboard's topic view.
+ */
+export async function watchTopics(
+  system: ActorSystem,
+  onPayload: (topic: string, payload: Buffer) => void,
+): Promise<Unsubscribe> {
+  const { transport, names } = internalsOf(system);
+  const prefix = names.key('topic', '');
+  const pattern = `${prefix}*`;
+  await transport.psubscribe(pattern, (payload, channel) => {
+    onPayload(channel.slice(prefix.length), payload);
+  });
+  return () => transport.punsubscribe(pattern);
 }
 
 /**
@@ -88,7 +122,11 @@ export class ActorSystem
       startedAt: this.startedAt,
     });
     this.registry = this.parts.registry;
-    reportSources.set(this, this.parts.reportSources);
+    internals.set(this, {
+      reportSources: this.parts.reportSources,
+      transport,
+      names: this.parts.names,
+    });
   }
 
   /**
@@ -231,11 +269,43 @@ export class ActorSystem
     return this.transport.command(args);
   }
 
-  /** Calls `onEvent` for every payload published on any channel of the namespace. */
-  monitor(onEvent: (event: MonitorEvent) => void): Promise<Unsubscribe> {
+  /**
+   * Calls `onEvent` for every payload published on any channel of the
+   * namespace (PUBLISH or SPUBLISH, by anyone) and appended to any of its
+   * durable mailboxes (XADD). Watches with Redis MONITOR on a connection of
+   * its own, which changes nothing for senders but costs the server (it
+   * copies every command it runs to the monitor); when the server refuses
+   * MONITOR, with a pattern subscription (`PSUBSCRIBE <ns>:*`), which counts
+   * as a receiver of every channel: while it runs, an ask to an address
+   * nobody serves waits for its timeout instead of failing with
+   * NoRecipientError. The handle says which (`mode`); call it to stop.
+   * A MONITOR connection also closes within a second of `stop()`.
+   */
+  monitor(
+    onEvent: (event: MonitorEvent) => void,
+    options?: MonitorOptions,
+  ): Promise<MonitorHandle> {
     this.assertRunning();
     const { names, codec, auth } = this.parts;
-    return monitorNamespace(this.transport, names, codec, auth, onEvent);
+    const { url, tls, logger, claimCheckBytes, maxMessageBytes } = this.options;
+    return monitorNamespace(
+      {
+        transport: this.transport,
+        names,
+        codec,
+        auth,
+        url,
+        tls,
+        tuning: tuningOf(this.options),
+        clientName: `${this.namespace}:${this.address}:monitor`,
+        logger,
+        // Escaped, a byte takes up to 4 (\xHH); the slack is the command, channel and client.
+        defaultMaxLineBytes: 4 * Math.min(claimCheckBytes, maxMessageBytes) + 64 * 1024,
+        isRunning: () => this.stateValue === 'running',
+      },
+      onEvent,
+      options,
+    );
   }
 
   /**

@@ -32,7 +32,7 @@ export type {
 } from './options.js';
 export type { ActorStats, DropCounts, SystemStats } from './stats.js';
 export type { HealthReport } from './health.js';
-export { reportSourcesOf } from './actor-system.js';
+export { reportSourcesOf, watchTopics } from './actor-system.js';
 export type {
   ProcessReport,
   ReportSources,

@@ -31,3 +31,5 @@ export { InProcessBroker, InProcessTransport } from './in-process-transport.js';
 export { Script } from './script.js';
 export { TLS_ENV, serverNameFor, tlsEnvironment, tlsFromEnvironment } from './tls.js';
 export { asPermissionError } from './permission.js';
+export type { CommandMonitor, CommandMonitorOptions } from './command-monitor.js';
+export { MonitorRefusedError, MonitoredCommand, openCommandMonitor } from './command-monitor.js';

@@ -32,10 +32,14 @@ describe('a stranger on a cluster', () => {
       name: 'real',
     });
     let seen = deferred<string>();
-    const stop = await system.monitor((event) => {
-      if (event.envelope?.kind === 'ask' && event.envelope.to === 'real')
-        seen.resolve(event.target);
-    });
+    // The emulation of patterns on sharded pub/sub is what this is about.
+    const stop = await system.monitor(
+      (event) => {
+        if (event.envelope?.kind === 'ask' && event.envelope.to === 'real')
+          seen.resolve(event.target);
+      },
+      { mode: 'psubscribe' },
+    );
     await system.ask('real', 'echo', 'watched?');
     expect(await seen.promise).toBe('real');
     // The stranger: each fake channel subscribed on the master of its slot.

@@ -165,10 +165,14 @@ describe('a namespace user made by `redis-actors acl --apply`', () => {
 
     // system.monitor and a second, unnamed actor
     const seen = deferred<string>();
-    const stopMonitor = await client.monitor((event) => {
-      const envelope = event.envelope;
-      if (envelope?.kind === 'ask' && envelope.type === 'ping') seen.resolve(envelope.to);
-    });
+    // A namespace user may not MONITOR: the pattern subscription, chosen, leaves no ACL LOG entry.
+    const stopMonitor = await client.monitor(
+      (event) => {
+        const envelope = event.envelope;
+        if (envelope?.kind === 'ask' && envelope.type === 'ping') seen.resolve(envelope.to);
+      },
+      { mode: 'psubscribe' },
+    );
     const second = await server.spawn(defineActor({ handlers: { ping: () => 'pong' } }));
     expect(await client.ask(second.address, 'ping')).toBe('pong');
     expect(await seen.promise).toBe(second.address);
@@ -243,7 +247,11 @@ describe('a namespace user made by `redis-actors acl --apply`', () => {
     });
     expect(await server.ask('cli-target', 'notes')).toContain('cli note');
 
-    const monitor = runCommand('node', ['dist/src/cli/main.js', 'monitor', '--json'], env);
+    const monitor = runCommand(
+      'node',
+      ['dist/src/cli/main.js', 'monitor', '--mode', 'psubscribe', '--json'],
+      env,
+    );
     await monitor.waitForLine(/^monitoring namespace/);
     await server.tell('cli-target', 'note', 'monitored');
     const line = await monitor.waitForLine(/"monitored"|"type":"note"/);
