@@ -5,6 +5,7 @@
  * the page shows it as text (never as HTML) and every list is capped here,
  * so that neither the page nor the server grows with what strangers write.
  */
+import type { SupervisionEventReport } from '../core/index.js';
 
 /** One process (actor system) of the namespace. */
 export interface ProcessView {
@@ -63,19 +64,9 @@ export interface ChildView {
   restarts: number;
 }
 
-/** A restart, an exit or an escalation a supervisor reported. */
-export interface SupervisionEventView {
-  at: number;
-  /** The supervisor's process address. */
+/** A restart, an exit or an escalation a supervisor reported, with the supervisor's process address. */
+export interface SupervisionEventView extends SupervisionEventReport {
   supervisor: string;
-  kind: 'exited' | 'restarted' | 'escalated';
-  /** The child's name (empty for an escalation). */
-  child: string;
-  pid: number | undefined;
-  code: number | null;
-  signal: string | null;
-  /** Why, in words: the exit reason or the escalation's message. */
-  detail: string;
 }
 
 /** Messages per second of one type (`tell:samples`, `ask:status`, `reply`, …), oldest first. */

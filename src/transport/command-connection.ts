@@ -11,13 +11,12 @@
  */
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
-import tls from 'node:tls';
 import { ConnectionError, PermissionError, ShuttingDownError } from '../errors.js';
 import { Fifo } from '../util/index.js';
 import type { CommandConnectionOptions } from './command-connection-options.js';
 import { LivenessCheck } from './liveness-check.js';
 import { asPermissionError } from './permission.js';
-import { serverNameFor } from './tls.js';
+import { connectSocket } from './tls.js';
 import type { CommandArgument, EncodedCommand, RespValue } from './resp.js';
 import {
   RedisReplyError,
@@ -365,17 +364,7 @@ export class CommandConnection extends EventEmitter {
 
   private openSocket(): void {
     const { endpoint, connectTimeoutMs } = this.options;
-    const socket =
-      endpoint.kind === 'unix'
-        ? net.createConnection({ path: endpoint.path })
-        : endpoint.tls
-          ? tls.connect({
-              host: endpoint.host,
-              port: endpoint.port,
-              ...serverNameFor(endpoint.host),
-              ...this.options.tls,
-            })
-          : net.createConnection({ host: endpoint.host, port: endpoint.port });
+    const socket = connectSocket(endpoint, this.options.tls);
     this.socket = socket;
     socket.setNoDelay(true);
     socket.setTimeout(connectTimeoutMs, () => {

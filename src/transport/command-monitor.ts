@@ -12,30 +12,17 @@ import {
   type ConnectionTuning,
   definedTuning,
 } from './connection-tuning.js';
-import { MonitorConnection } from './monitor-connection.js';
-import type { MonitoredCommand } from './monitor-line.js';
+import { type MonitorCallbacks, MonitorConnection } from './monitor-connection.js';
 import { type TlsOptions, parseRedisUrl, redactUrl } from './redis-url.js';
 
 export { MonitorRefusedError } from './monitor-connection.js';
 export { MonitoredCommand } from './monitor-line.js';
 
-export interface CommandMonitorOptions extends Partial<ConnectionTuning> {
+export interface CommandMonitorOptions extends Partial<ConnectionTuning>, MonitorCallbacks {
   /** Redis URL, as for the transport (`redis+cluster://…` monitors every master). */
   url: string;
   /** TLS settings, used for `rediss://` URLs. */
   tls?: TlsOptions;
-  /** Shown by `CLIENT LIST`. */
-  clientName: string;
-  /** Longest MONITOR line decoded; longer ones go to `onOversized`, skipped with bounded memory. */
-  maxLineBytes: number;
-  /** A command the server ran (decode what you need of it before returning). */
-  onCommand(command: MonitoredCommand): void;
-  /** A line over `maxLineBytes` was skipped: what its first bytes say (if anything), and its length. */
-  onOversized(head: MonitoredCommand | undefined, lineBytes: number): void;
-  /** A connection was lost, or a reconnect refused; reconnecting goes on, and what ran meanwhile is not seen. */
-  onDown(error: Error): void;
-  /** Monitoring again after `onDown`. */
-  onUp(): void;
 }
 
 /** A MONITOR under way. */

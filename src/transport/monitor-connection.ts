@@ -13,7 +13,6 @@
  * meanwhile is not seen.
  */
 import net from 'node:net';
-import tls from 'node:tls';
 import {
   ConnectionError,
   MonitorRefusedError,
@@ -27,20 +26,17 @@ import { LivenessCheck } from './liveness-check.js';
 import { BoundedLines, MonitoredCommand } from './monitor-line.js';
 import type { RedisEndpoint, TlsOptions } from './redis-url.js';
 import { RedisReplyError, encodeCommand } from './resp.js';
-import { serverNameFor } from './tls.js';
+import { connectSocket } from './tls.js';
 
 export { MonitorRefusedError } from '../errors.js';
 
-export interface MonitorConnectionOptions extends ConnectionTuning {
-  endpoint: RedisEndpoint;
-  tls: TlsOptions;
-  /** The URL with the password hidden, for messages. */
-  displayUrl: string;
+/** What a monitor is told, and how long a line it decodes (one server or a cluster alike). */
+export interface MonitorCallbacks {
   /** Shown by `CLIENT LIST`. */
   clientName: string;
   /** Longest line decoded; longer ones are skipped and reported to `onOversized`. */
   maxLineBytes: number;
-  /** A command the server ran (a view of memory the next line may reuse). */
+  /** A command the server ran (a view of memory the next line may reuse: decode what you need before returning). */
   onCommand(command: MonitoredCommand): void;
   /** A line over `maxLineBytes` was skipped: what its head says (if anything), and its length. */
   onOversized(head: MonitoredCommand | undefined, lineBytes: number): void;
@@ -48,6 +44,13 @@ export interface MonitorConnectionOptions extends ConnectionTuning {
   onDown(error: Error): void;
   /** Monitoring again after `onDown`. */
   onUp(): void;
+}
+
+export interface MonitorConnectionOptions extends ConnectionTuning, MonitorCallbacks {
+  endpoint: RedisEndpoint;
+  tls: TlsOptions;
+  /** The URL with the password hidden, for messages. */
+  displayUrl: string;
 }
 
 /**
@@ -154,17 +157,7 @@ export class MonitorConnection {
 
   private openSocket(onHandshake: (error: Error | null) => void): void {
     const { endpoint, connectTimeoutMs } = this.options;
-    const socket =
-      endpoint.kind === 'unix'
-        ? net.createConnection({ path: endpoint.path })
-        : endpoint.tls
-          ? tls.connect({
-              host: endpoint.host,
-              port: endpoint.port,
-              ...serverNameFor(endpoint.host),
-              ...this.options.tls,
-            })
-          : net.createConnection({ host: endpoint.host, port: endpoint.port });
+    const socket = connectSocket(endpoint, this.options.tls);
     this.socket = socket;
     this.lines.reset();
     this.expected.drain();

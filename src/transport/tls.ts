@@ -6,8 +6,9 @@
  */
 import fs from 'node:fs';
 import net from 'node:net';
+import tls from 'node:tls';
 import { InvalidOptionError } from '../errors.js';
-import type { TlsOptions } from './redis-url.js';
+import type { RedisEndpoint, TlsOptions } from './redis-url.js';
 
 /** The environment variables of TLS settings, by option. */
 export const TLS_ENV = {
@@ -103,4 +104,16 @@ export function tlsEnvironment(tls: TlsOptions): Record<string, string> {
  */
 export function serverNameFor(host: string): { servername?: string } {
   return net.isIP(host) === 0 ? { servername: host } : {};
+}
+
+/** A socket to `endpoint`: a unix socket, TCP, or TLS for a `rediss:` endpoint. */
+export function connectSocket(endpoint: RedisEndpoint, tlsOptions: TlsOptions): net.Socket {
+  if (endpoint.kind === 'unix') return net.createConnection({ path: endpoint.path });
+  if (!endpoint.tls) return net.createConnection({ host: endpoint.host, port: endpoint.port });
+  return tls.connect({
+    host: endpoint.host,
+    port: endpoint.port,
+    ...serverNameFor(endpoint.host),
+    ...tlsOptions,
+  });
 }
