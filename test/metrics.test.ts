@@ -63,7 +63,7 @@ describe('metrics', () => {
     expect(report.pid).toBe(process.pid);
     expect(report.actors.map((actor) => actor.name)).toContain('echo');
     const actor = report.actors.find((each) => each.name === 'echo');
-    expect(actor?.handledByType).toEqual({ echo: 1 });
+    expect(actor?.handledByType).toEqual({ echo: 1, note: 0, fail: 0 });
     expect(report.supervision).toBeUndefined();
   });
 

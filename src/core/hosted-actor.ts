@@ -59,7 +59,7 @@ export class HostedActor {
   /** Tells and asks its handlers and lifecycle hooks sent, and the replies they gave. */
   private sentCount = 0;
   /** Messages handled by type; bounded by the handlers, since only their types get here. */
-  private readonly handledTypes = new Map<string, number>();
+  private readonly handledTypes = new Map<string, { count: number }>();
   /** Said of an ask that expired in this mailbox (built once, not per message). */
   private readonly waitedWhere: string;
   private readonly poolMember: boolean;
@@ -76,6 +76,7 @@ export class HostedActor {
   ) {
     // A Map, so that types like "constructor" or "__proto__" never reach Object.prototype.
     this.handlers = new Map(Object.entries(definition.handlers));
+    for (const type of this.handlers.keys()) this.handledTypes.set(type, { count: 0 });
     this.mailbox = new Mailbox(mailboxOptions, (envelope) => this.handle(envelope));
     this.sender = this.counting(runtime.senderFor(address));
     this.waitedWhere = `waited in the mailbox of ${address} until`;
@@ -128,7 +129,9 @@ export class HostedActor {
       handled: this.handled,
       failed: this.failedCount,
       sent: this.sentCount,
-      handledByType: Object.fromEntries(this.handledTypes),
+      handledByType: Object.fromEntries(
+        [...this.handledTypes].map(([type, { count }]) => [type, count]),
+      ),
       durable: this.deliveries !== undefined,
       pool: this.poolMember,
     };
@@ -150,7 +153,9 @@ export class HostedActor {
 
   private countHandled(type: string): void {
     this.handled++;
-    this.handledTypes.set(type, (this.handledTypes.get(type) ?? 0) + 1);
+    // One lookup, no insertion: the counters exist from the start, one per handler.
+    const counter = this.handledTypes.get(type);
+    if (counter !== undefined) counter.count++;
   }
 
   /** Handles one message; returns a promise only when the handler did. */
