@@ -43,6 +43,7 @@ import type { SystemStats } from './stats.js';
 import type { ProcessReport, ReportSources } from './process-report.js';
 import { prometheusText } from './prometheus-text.js';
 import { openSystemConnection } from './system-connection.js';
+import { type Tracing, loadTracing } from './tracing.js';
 
 export type { SpawnOptions } from './local-actors.js';
 
@@ -110,6 +111,7 @@ export class ActorSystem
     options: ResolvedActorSystemOptions,
     private readonly transport: Transport,
     identity: SystemIdentity,
+    tracing: Tracing | undefined,
   ) {
     super();
     this.options = options;
@@ -120,6 +122,7 @@ export class ActorSystem
       state: () => this.stateValue,
       stats: () => this.stats(),
       startedAt: this.startedAt,
+      tracing,
     });
     this.registry = this.parts.registry;
     internals.set(this, {
@@ -136,8 +139,11 @@ export class ActorSystem
    */
   static async start(options?: ActorSystemOptions): Promise<ActorSystem> {
     const resolved = resolveActorSystemOptions(options);
+    // Imported while connecting; asked for explicitly, its absence fails before connecting.
+    const tracing = loadTracing(resolved.tracing, resolved.logger);
+    if (resolved.tracing === true) await tracing;
     const { transport, identity } = await openSystemConnection(resolved);
-    const system = new ActorSystem(resolved, transport, identity);
+    const system = new ActorSystem(resolved, transport, identity, await tracing);
     const { names, dispatcher, actors, presence } = system.parts;
     try {
       await transport.subscribe(names.channel(identity.address), (payload, channel) => {

@@ -27,6 +27,7 @@ import type { Outbox } from './outbox.js';
 import type { HistogramSnapshot } from './ask-durations.js';
 import { PendingAsks } from './pending-asks.js';
 import { ReplierCheck } from './replier-check.js';
+import type { PublishSpan, Tracing } from './tracing.js';
 
 export interface AskClientParts {
   outbox: Outbox;
@@ -51,6 +52,8 @@ export interface AskClientParts {
    * that arrives is signed by a holder of the secret and its `from` trusted.
    */
   claimOf: ((name: string) => Promise<ClaimState>) | undefined;
+  /** Spans of tells and asks (tracing.ts); undefined without tracing. */
+  tracing?: Tracing | undefined;
 }
 
 const ignore = (): void => undefined;
@@ -84,6 +87,7 @@ export class AskClient {
    * counted (`deadLetter`), never an unhandled rejection.
    */
   tell(from: string, to: string, type: string, body: unknown, internal: boolean): Promise<void> {
+    const span = this.parts.tracing?.publish('tell', to, type);
     const told = new Promise<void>((resolve, reject) => {
       if (!this.parts.maySend(internal)) {
         reject(new ShuttingDownError());
@@ -91,22 +95,20 @@ export class AskClient {
       }
       const { outbox, names } = this.parts;
       if (outbox.isDurable(to)) {
-        this.tellDurable(from, to, type, body, resolve, reject);
+        this.tellDurable(from, to, type, body, resolve, reject, span);
         return;
       }
       // The callback keeps no envelope alive: a fallback to a durable mailbox makes its own.
-      outbox.send(
-        tellEnvelope(outbox.nextId(), from, to, type),
-        body,
-        names.channel(to),
-        (error, receivers) => {
-          if (error !== null) reject(error);
-          else if (receivers > 0) resolve();
-          // Nobody subscribes the name: it may have a durable mailbox.
-          else this.tellDurable(from, to, type, body, resolve, reject);
-        },
-      );
+      const envelope = tellEnvelope(outbox.nextId(), from, to, type);
+      span?.inject(envelope);
+      outbox.send(envelope, body, names.channel(to), (error, receivers) => {
+        if (error !== null) reject(error);
+        else if (receivers > 0) resolve();
+        // Nobody subscribes the name: it may have a durable mailbox.
+        else this.tellDurable(from, to, type, body, resolve, reject, span);
+      });
     });
+    span?.endWith(told);
     told.catch(ignore);
     return told;
   }
@@ -118,14 +120,12 @@ export class AskClient {
     body: unknown,
     resolve: () => void,
     reject: (error: Error) => void,
+    span: PublishSpan | undefined,
   ): void {
     const { outbox } = this.parts;
-    outbox.sendDurable(
-      tellEnvelope(outbox.nextId(), from, to, type),
-      body,
-      to,
-      this.tellAppended(to, type, resolve, reject),
-    );
+    const envelope = tellEnvelope(outbox.nextId(), from, to, type);
+    span?.inject(envelope);
+    outbox.sendDurable(envelope, body, to, this.tellAppended(to, type, resolve, reject));
   }
 
   /** How a tell to a durable mailbox settles. */
@@ -188,7 +188,8 @@ export class AskClient {
     internal: boolean,
   ): Promise<Reply> {
     const caller = this.parts.captureStacks ? new Error() : undefined;
-    return new Promise<Reply>((resolve, reject) => {
+    const span = this.parts.tracing?.publish('ask', to, type);
+    const asked = new Promise<Reply>((resolve, reject) => {
       if (!this.parts.maySend(internal)) {
         reject(new ShuttingDownError());
         return;
@@ -207,6 +208,7 @@ export class AskClient {
         this.parts.replyTo,
         timeoutMs,
       );
+      span?.inject(envelope);
       const id = envelope.id;
       const channel = names.channel(to);
       const fail =
@@ -240,6 +242,8 @@ export class AskClient {
         this.stillPending,
       );
     });
+    span?.endWith(asked);
+    return asked;
   }
 
   /** Tell and ask as `address` (an actor of this system), for its handlers. */

@@ -27,6 +27,7 @@ import { LocalActors } from './local-actors.js';
 import type { ResolvedActorSystemOptions } from './options.js';
 import { Outbox } from './outbox.js';
 import type { SystemStats } from './stats.js';
+import type { Tracing } from './tracing.js';
 
 /** What the collaborators need of the system front. */
 export interface SystemHost {
@@ -34,6 +35,8 @@ export interface SystemHost {
   state(): SystemStats['state'];
   stats(): SystemStats;
   startedAt: number;
+  /** OpenTelemetry spans (tracing.ts): undefined without `@opentelemetry/api` or with `tracing: false`. */
+  tracing?: Tracing | undefined;
 }
 
 export type SystemParts = ReturnType<typeof assembleSystem>;
@@ -80,6 +83,7 @@ export function assembleSystem(
     maxWriteBufferBytes: options.maxWriteBufferBytes,
     durable: new DurableSender(transport, names),
     auth,
+    tracing: host.tracing,
   });
   const connection = new ConnectionHealth({
     transport,
@@ -111,6 +115,7 @@ export function assembleSystem(
     captureStacks: options.askStackTraces,
     // Signed replies come from holders of the secret: no claim to read per reply.
     claimOf: auth === undefined ? (name) => registry.claimOf(name) : undefined,
+    tracing: host.tracing,
   });
   const dispatcher = new Dispatcher({
     address,
@@ -160,6 +165,7 @@ export function assembleSystem(
     logger: options.logger,
     isDraining: () => host.state() !== 'running',
     claimOf: (name) => registry.claimOf(name),
+    tracing: host.tracing,
   });
   transport.on('listener-error', (error, channel) => {
     diagnostics.refuse(

@@ -18,6 +18,7 @@ import type { AskEnvelope, RequestEnvelope } from '../wire/index.js';
 import { Mailbox } from './mailbox.js';
 import type { ResolvedMailboxOptions } from './options.js';
 import type { ActorStats, DropCounts } from './stats.js';
+import type { ProcessSpan, Tracing } from './tracing.js';
 
 /** What a hosted actor needs from its actor system. */
 export interface ActorRuntime {
@@ -36,6 +37,8 @@ export interface ActorRuntime {
   logOnce(reason: string, message: string): void;
   /** Tell and ask with `from` set to this actor's address. */
   senderFor(address: string): MessageSender;
+  /** Spans of handler runs (tracing.ts); undefined without tracing. */
+  readonly tracing?: Tracing | undefined;
   /** `ctx.once` of the actor at `address`, its marks kept under `scope` (its name or address). */
   once<T>(
     address: string,
@@ -190,9 +193,13 @@ export class HostedActor {
       undefined,
       this.onceScope,
     );
+    const span = (context.span = runtime.tracing?.process(envelope));
     let result: unknown;
     try {
-      result = handler(body as never, context);
+      result =
+        span === undefined
+          ? handler(body as never, context)
+          : span.run(handler, body as never, context);
     } catch (error) {
       this.failed(envelope, context, error);
       return;
@@ -256,9 +263,13 @@ export class HostedActor {
       delivery,
       this.onceScope,
     );
+    const span = (context.span = runtime.tracing?.process(envelope));
     let result: unknown;
     try {
-      result = handler(body as never, context);
+      result =
+        span === undefined
+          ? handler(body as never, context)
+          : span.run(handler, body as never, context);
     } catch (error) {
       this.failed(envelope, context, error);
       return;
@@ -311,6 +322,7 @@ export class HostedActor {
       this.runtime.reply(envelope, context.replyAs, result);
     }
     context.delivery?.ack();
+    context.span?.end();
   }
 
   private failed(envelope: RequestEnvelope, context: MessageContext, error: unknown): void {
@@ -337,6 +349,7 @@ export class HostedActor {
         `${this.address} failed handling ${envelope.kind} "${envelope.type}": ${String(error)}`,
       );
     }
+    context.span?.fail(error);
   }
 }
 
@@ -350,6 +363,8 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 
 class MessageContext implements HandlerContext {
   replied = false;
+  /** The CONSUMER span of this handler run, when traced. */
+  span: ProcessSpan | undefined = undefined;
   private info: MessageInfo | undefined;
 
   constructor(

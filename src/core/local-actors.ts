@@ -32,6 +32,7 @@ import {
   resolveMailboxOptions,
 } from './options.js';
 import type { Outbox } from './outbox.js';
+import type { Tracing } from './tracing.js';
 import type { ActorStats } from './stats.js';
 
 /** Options of {@link ActorSystem.spawn}. */
@@ -66,6 +67,8 @@ export interface LocalActorsParts {
   isDraining(): boolean;
   /** Who holds the claim on a name now (its owner only while its process is live). */
   claimOf(name: string): Promise<ClaimState>;
+  /** Spans of handler runs (tracing.ts); undefined without tracing. */
+  tracing?: Tracing | undefined;
 }
 
 export class LocalActors {
@@ -88,6 +91,7 @@ export class LocalActors {
       claimOf: (name) => parts.claimOf(name),
     });
     this.runtime = {
+      tracing: parts.tracing,
       isDraining: () => parts.isDraining(),
       decodeBody: (envelope: RequestEnvelope) => codec.body(envelope),
       reply: (ask, from, body) => {

@@ -166,6 +166,18 @@ export interface ActorSystemOptions extends Partial<ConnectionTuning> {
    * @default false
    */
   askStackTraces?: boolean;
+  /**
+   * OpenTelemetry tracing of tells, asks and handlers (PRODUCER and CONSUMER
+   * spans, W3C trace context in the envelope; docs/PROTOCOL.md). `'auto'`:
+   * when `@opentelemetry/api` (an optional peer dependency) can be imported,
+   * spans are made while a tracer provider is registered, even one registered
+   * after the system started; without the package, silently none. `true`: the
+   * same, but ActorSystem.start rejects with InvalidOptionError when the
+   * package cannot be imported. `false`: never (the package is not imported).
+   * Without a registered provider a message costs one check (a property read).
+   * @default 'auto'
+   */
+  tracing?: boolean | 'auto';
   /** Default mailbox settings of actors spawned in this system. */
   mailbox?: MailboxOptions;
   /**
@@ -253,6 +265,7 @@ export const DEFAULTS = {
   tls: {},
   askTimeoutMs: 5000,
   askStackTraces: false,
+  tracing: 'auto',
   maxMessageBytes: 256 * 1024 * 1024,
   claimCheckBytes: 1024 * 1024,
   claimCheckTtlMs: 60_000,
@@ -344,6 +357,13 @@ export function resolveActorSystemOptions(
     throw new InvalidOptionError(
       'maxNestingDepth',
       `must be at most ${MAX_NESTING_DEPTH_LIMIT}, got ${resolved.maxNestingDepth}`,
+    );
+  }
+  const tracing: unknown = resolved.tracing;
+  if (tracing !== true && tracing !== false && tracing !== 'auto') {
+    throw new InvalidOptionError(
+      'tracing',
+      `must be true, false or 'auto', got ${String(tracing)}`,
     );
   }
   return resolved;

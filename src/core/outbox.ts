@@ -25,6 +25,7 @@ import {
   toWireError,
 } from '../wire/index.js';
 import type { Diagnostics } from './diagnostics.js';
+import type { Tracing } from './tracing.js';
 
 /** A send that waits for room in the write buffer. */
 interface WaitingSend {
@@ -49,6 +50,8 @@ export interface OutboxParts {
   durable: DurableSender;
   /** The namespace secret: messages to durable mailboxes are signed here. */
   auth: PayloadAuth | undefined;
+  /** Puts the answering span's trace context on replies (tracing.ts); undefined without tracing. */
+  tracing?: Tracing | undefined;
 }
 
 export class Outbox {
@@ -65,8 +68,10 @@ export class Outbox {
   private readonly maxWriteBufferBytes: number;
   private readonly durable: DurableSender;
   private readonly auth: PayloadAuth | undefined;
+  private readonly tracing: Tracing | undefined;
 
   constructor(parts: OutboxParts) {
+    this.tracing = parts.tracing;
     this.durable = parts.durable;
     this.auth = parts.auth;
     this.transport = parts.transport;
@@ -155,6 +160,7 @@ export class Outbox {
   /** Answers `ask` with `body`, as `from`; a reply that cannot be encoded becomes an error reply. */
   reply(ask: AskEnvelope, from: string, body: unknown): void {
     const envelope = replyEnvelope(this.nextId(), ask, from, 'reply');
+    this.tracing?.reply(ask, envelope);
     const channel = this.names.channel(envelope.to);
     const callback = (error: Error | null, receivers: number): void => {
       this.afterReply(envelope, error, receivers);
@@ -185,6 +191,7 @@ export class Outbox {
     origin: 'framework' | 'handler',
   ): void {
     const envelope = replyEnvelope(this.nextId(), ask, from, 'error');
+    this.tracing?.reply(ask, envelope);
     const channel = this.names.channel(envelope.to);
     const afterReply = (sendError: Error | null, receivers: number): void => {
       this.afterReply(envelope, sendError, receivers);

@@ -8,7 +8,7 @@ import type { SuperJSON } from 'superjson';
 import { buildFrame, isBinaryFrame, parseFrame, sliceAttachments } from './binary-frame.js';
 import { binaryTypeOf, bytesOf, reviveBinary } from './binary-values.js';
 import type { Envelope } from './envelope.js';
-import { envelopeProblem } from './envelope.js';
+import { dropInvalidTraceContext, envelopeProblem } from './envelope.js';
 import { InvalidMessageError, MessageTooLargeError, RedisActorsError } from '../errors.js';
 import { UNSAFE_KEYS, treeProblem } from './untrusted-json.js';
 import { errorDetails, reviveFrameworkError } from './wire-errors.js';
@@ -340,6 +340,10 @@ export class Codec {
         'unsafe-meta',
         'superjson meta names a __proto__, constructor or prototype path',
       );
+    }
+    // Optional and from strangers: a bad one is dropped, the message kept (docs/PROTOCOL.md).
+    if (envelope.traceparent !== undefined || envelope.tracestate !== undefined) {
+      dropInvalidTraceContext(envelope);
     }
     return envelope;
   }

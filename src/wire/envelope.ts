@@ -41,6 +41,13 @@ interface EnvelopeFields {
   attachments?: number[] | undefined;
   /** Claim check: absent on ordinary messages. */
   claim?: ClaimReference | undefined;
+  /**
+   * W3C trace context of the span that sent it (`00-<trace id>-<span id>-<flags>`),
+   * when the sender traces; see {@link dropInvalidTraceContext}.
+   */
+  traceparent?: string | undefined;
+  /** W3C `tracestate` that goes with `traceparent` (vendor key=value list, ≤ 512 characters). */
+  tracestate?: string | undefined;
 }
 
 /** A one-way message. */
@@ -215,4 +222,59 @@ function missingString(envelope: Record<string, unknown>, field: string): string
   return typeof value === 'string' && value.length > 0
     ? undefined
     : `missing-field: ${field} (non-empty string)`;
+}
+
+// ------------------------------------------------------------ trace context
+
+/** Longest `tracestate` kept (W3C: propagators must keep at least 512 characters). */
+export const MAX_TRACESTATE_LENGTH = 512;
+/** W3C traceparent of version 00, lowercase hex, neither id all zeros. */
+const TRACEPARENT = /^00-(?!0{32}-)[\da-f]{32}-(?!0{16}-)[\da-f]{16}-[\da-f]{2}$/;
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+/** One W3C tracestate list member `key=value` (simple or multi-tenant key). */
+const TRACESTATE_MEMBER =
+  /^(?:[a-z][a-z\d_*/-]{0,255}|[a-z\d][a-z\d_*/-]{0,240}@[a-z][a-z\d_*/-]{0,13})=[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e]$/;
+/** Most list members a W3C tracestate may have. */
+const MAX_TRACESTATE_MEMBERS = 32;
+
+/** Whether `value` is a W3C traceparent this receiver accepts (version 00 only, 55 characters). */
+export function isValidTraceparent(value: unknown): value is string {
+  return typeof value === 'string' && value.length === 55 && TRACEPARENT.test(value);
+}
+
+/**
+ * Whether `value` is a W3C tracestate this receiver accepts: printable ASCII,
+ * at most 512 characters, 1 to 32 `key=value` list members with distinct
+ * keys (empty members between commas are allowed and not counted).
+ */
+export function isValidTracestate(value: unknown): value is string {
+  if (typeof value !== 'string' || value.length > MAX_TRACESTATE_LENGTH) return false;
+  if (!PRINTABLE_ASCII.test(value)) return false;
+  const keys = new Set<string>();
+  for (const raw of value.split(',')) {
+    const member = raw.trim();
+    if (member === '') continue;
+    if (!TRACESTATE_MEMBER.test(member)) return false;
+    const key = member.slice(0, member.indexOf('='));
+    if (keys.has(key) || keys.size === MAX_TRACESTATE_MEMBERS) return false;
+    keys.add(key);
+  }
+  return keys.size > 0;
+}
+
+/**
+ * Removes from a received envelope trace fields that are not valid W3C trace
+ * context: they come from strangers, and a bad one is dropped, never a reason
+ * to refuse the message. A `tracestate` without a valid `traceparent` goes too.
+ */
+export function dropInvalidTraceContext(envelope: Envelope): void {
+  if (envelope.traceparent !== undefined && !isValidTraceparent(envelope.traceparent)) {
+    delete envelope.traceparent;
+  }
+  if (
+    envelope.tracestate !== undefined &&
+    (envelope.traceparent === undefined || !isValidTracestate(envelope.tracestate))
+  ) {
+    delete envelope.tracestate;
+  }
 }

@@ -10,12 +10,16 @@ export type {
 } from './envelope.js';
 export {
   HEADER_FIELDS,
+  MAX_TRACESTATE_LENGTH,
   PROTOCOL_VERSION,
   askEnvelope,
+  dropInvalidTraceContext,
   envelopeProblem,
   headerField,
   isAsk,
   isReply,
+  isValidTraceparent,
+  isValidTracestate,
   replyEnvelope,
   tellEnvelope,
 } from './envelope.js';
