@@ -1,6 +1,7 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { type ProcessReport, Supervisor, defineActor } from '../src/index.js';
 import { prometheusText } from '../src/core/index.js';
+import { emptyDropCounts } from '../src/core/stats.js';
 import { startSystem, uniqueNamespace } from './helpers.js';
 
 /** The value of one series of Prometheus text, e.g. `redis_actors_messages_sent_total{kind="ask"}`. */
@@ -83,16 +84,7 @@ describe('metrics', () => {
         pendingAsks: 0,
         sentByKind: { tell: 1, ask: 2, reply: 0, error: 0 },
         receivedByKind: { tell: 0, ask: 0, reply: 2, error: 0 },
-        dropped: {
-          invalid: 1,
-          duplicate: 0,
-          expired: 0,
-          lateReply: 0,
-          mailboxFull: 0,
-          unknownType: 0,
-          shutdown: 0,
-          deadLetter: 0,
-        },
+        dropped: { ...emptyDropCounts(), invalid: 1 },
         askDurations: { bounds: [0.001, 1], counts: [1, 1, 0], sum: 0.5, count: 2 },
         actors: [
           {
